@@ -1,0 +1,198 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AttemptOutcome, UploadPayload } from '../api/types.js';
+import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
+import type { UploadJob } from '../inputs/check.js';
+import { decideRetry, type RetryDecision } from './retry.js';
+
+/** The final word on one input: uploaded, or why not. Failures are data here, never exceptions. */
+export interface UploadResult {
+  readonly input: string;
+  readonly kind: 'file' | 'url';
+  readonly sha256?: string;
+  readonly bytes?: number;
+  readonly ok: boolean;
+  readonly status: ResultStatus;
+  readonly livenessDataId?: string;
+  readonly requestId?: string;
+  readonly httpStatus?: number;
+  readonly reason?: string;
+  /** Whether another run may succeed where this one failed. */
+  readonly retryable: boolean;
+  /** HTTP attempts made for this input (0 when none was sent). */
+  readonly attempts: number;
+  readonly ms: number;
+  /** When the result was settled, ISO 8601. */
+  readonly at: string;
+}
+
+/** Sends one payload; the engine's only view of the network. */
+export interface UploadSender {
+  send(payload: UploadPayload, signal?: AbortSignal): Promise<AttemptOutcome>;
+}
+
+export interface AttemptEvent {
+  readonly job: UploadJob;
+  readonly attempt: number;
+  readonly outcome: AttemptOutcome;
+  readonly ms: number;
+  readonly decision: RetryDecision;
+}
+
+/** Progress, as it happens; all optional. */
+export interface UploadHooks {
+  onStart?(job: UploadJob): void;
+  onAttempt?(event: AttemptEvent): void;
+  onResult?(result: UploadResult): void;
+}
+
+export interface RunOptions {
+  /** Retries after the first attempt, per input. */
+  readonly retries: number;
+  /** Uploads in flight at once. */
+  readonly concurrency: number;
+  /** When aborted, no new upload or retry starts; those in flight go on. */
+  readonly stopSignal?: AbortSignal;
+  /** When aborted, uploads in flight are abandoned. */
+  readonly cancelSignal?: AbortSignal;
+  /** Jitter source, [0, 1). */
+  readonly random?: () => number;
+}
+
+/**
+ * Uploads every job with bounded concurrency and per-input retries. Stops starting new uploads at the first
+ * account error (the rest are NOT_ATTEMPTED) or when `stopSignal` aborts. Results come back in job order.
+ */
+export async function runUploads(
+  jobs: readonly UploadJob[],
+  sender: UploadSender,
+  options: RunOptions,
+  hooks: UploadHooks = {},
+): Promise<UploadResult[]> {
+  const batch = new AbortController();
+  let stopReason: string | undefined;
+  const stop = (why: string) => {
+    stopReason ??= why;
+    batch.abort();
+  };
+  options.stopSignal?.addEventListener('abort', () => stop('the run was interrupted'), { once: true });
+  if (options.stopSignal?.aborted) stop('the run was interrupted');
+
+  const results = new Array<UploadResult>(jobs.length);
+  const firstBySha = new Map<string, Promise<UploadResult>>();
+  let next = 0;
+
+  const uploadOne = async (job: UploadJob): Promise<UploadResult> => {
+    hooks.onStart?.(job);
+    const result = await uploadWithRetries(job, sender, options, batch.signal, hooks);
+    if (isAccountStatus(result.status)) stop(`the account cannot upload (${result.status})`);
+    return result;
+  };
+
+  const worker = async () => {
+    while (next < jobs.length) {
+      const index = next++;
+      const job = jobs[index] as UploadJob;
+      let result: UploadResult;
+      if (stopReason) {
+        result = notAttempted(job, stopReason);
+      } else if (job.sha256 && firstBySha.has(job.sha256)) {
+        // The same content twice in one run is uploaded once; both inputs report its id.
+        result = sameContent(job, await (firstBySha.get(job.sha256) as Promise<UploadResult>));
+      } else {
+        const pending = uploadOne(job);
+        if (job.sha256) firstBySha.set(job.sha256, pending);
+        result = await pending;
+      }
+      results[index] = result;
+      hooks.onResult?.(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
+  return results;
+}
+
+async function uploadWithRetries(
+  job: UploadJob,
+  sender: UploadSender,
+  options: RunOptions,
+  batchSignal: AbortSignal,
+  hooks: UploadHooks,
+): Promise<UploadResult> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const attemptStarted = Date.now();
+    const outcome = await sender.send(job.payload, options.cancelSignal);
+    const decision = decideRetry(outcome, attempt, options.retries, options.random);
+    hooks.onAttempt?.({ job, attempt, outcome, ms: Date.now() - attemptStarted, decision });
+    if (!decision.retry || batchSignal.aborted) return settle(job, outcome, attempt, started);
+    try {
+      await sleep(decision.delayMs, undefined, { signal: batchSignal });
+    } catch {
+      // The batch stopped while this input waited to retry: it ends with its last outcome.
+      return settle(job, outcome, attempt, started);
+    }
+  }
+}
+
+function settle(job: UploadJob, outcome: AttemptOutcome, attempts: number, started: number): UploadResult {
+  return {
+    ...identity(job),
+    ok: outcome.ok,
+    status: outcome.status,
+    livenessDataId: outcome.livenessDataId,
+    requestId: outcome.requestId,
+    httpStatus: outcome.httpStatus,
+    reason: outcome.reason,
+    retryable: outcome.retryable,
+    attempts,
+    ms: Date.now() - started,
+    at: new Date().toISOString(),
+  };
+}
+
+function notAttempted(job: UploadJob, why: string): UploadResult {
+  return {
+    ...identity(job),
+    ok: false,
+    status: 'NOT_ATTEMPTED',
+    reason: `not started: ${why}`,
+    retryable: true,
+    attempts: 0,
+    ms: 0,
+    at: new Date().toISOString(),
+  };
+}
+
+function sameContent(job: UploadJob, first: UploadResult): UploadResult {
+  return {
+    ...first,
+    ...identity(job),
+    reason: first.ok ? `same content as ${first.input}, uploaded once` : first.reason,
+    attempts: 0,
+    ms: 0,
+    at: new Date().toISOString(),
+  };
+}
+
+function identity(job: UploadJob): Pick<UploadResult, 'input' | 'kind' | 'sha256' | 'bytes'> {
+  return { input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes };
+}
+
+/** The SPEC's result object: the NDJSON line and the manifest record. */
+export function toResultRecord(result: UploadResult): Record<string, unknown> {
+  return {
+    input: result.input,
+    kind: result.kind,
+    sha256: result.sha256,
+    bytes: result.bytes,
+    ok: result.ok,
+    status: result.status,
+    liveness_data_id: result.livenessDataId,
+    reason: result.reason,
+    request_id: result.requestId,
+    http_status: result.httpStatus,
+    attempts: result.attempts,
+    ms: result.ms,
+    at: result.at,
+  };
+}

@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { UploadPayload } from '../api/types.js';
+import { formatBytes } from '../units.js';
+
+/** One checked input, ready to upload. */
+export interface UploadJob {
+  /** The input as the user gave it (path, URL or `-`); this is what output and manifests show. */
+  readonly input: string;
+  readonly kind: 'file' | 'url';
+  readonly payload: UploadPayload;
+  /** SHA-256 of the content, hex; files only. */
+  readonly sha256?: string;
+  readonly bytes?: number;
+}
+
+/** Why an input cannot be uploaded; nothing is sent for it. */
+export interface InputProblem {
+  readonly input: string;
+  readonly reason: string;
+}
+
+export interface CheckOptions {
+  /** Largest file accepted, bytes. */
+  readonly maxSize: number;
+  /** Where `-` reads from; standard input by default. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Resolves relative paths; the process's current directory by default. */
+  readonly cwd?: string;
+}
+
+export interface CheckedInputs {
+  readonly jobs: UploadJob[];
+  readonly problems: InputProblem[];
+}
+
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+
+/**
+ * Checks every input before anything is sent: files exist, are readable regular files, are not empty and
+ * fit the size limit; URLs are well-formed http(s). All problems are collected, not just the first.
+ */
+export async function checkInputs(inputs: readonly string[], options: CheckOptions): Promise<CheckedInputs> {
+  const jobs: UploadJob[] = [];
+  const problems: InputProblem[] = [];
+  let stdinUsed = false;
+  for (const input of inputs) {
+    let checked: UploadJob | string;
+    if (input === '-') {
+      checked = stdinUsed ? "'-' (standard input) is given more than once" : await checkStdin(options);
+      stdinUsed = true;
+    } else if (SCHEME.test(input)) {
+      checked = checkUrl(input);
+    } else {
+      checked = await checkFile(input, options);
+    }
+    if (typeof checked === 'string') problems.push({ input, reason: checked });
+    else jobs.push(checked);
+  }
+  return { jobs, problems };
+}
+
+/** A URL input, percent-encoded as UTF-8 (the server downloads it); or the reason it cannot be used. */
+export function checkUrl(input: string): UploadJob | string {
+  const scheme = SCHEME.exec(input)?.[1]?.toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') {
+    return `unsupported URL scheme '${scheme}:' (the server downloads only http:// and https:// addresses)`;
+  }
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return 'is not a well-formed URL';
+  }
+  if (!url.hostname) return 'is not a well-formed URL: it has no host';
+  if (url.username || url.password) return 'must not contain a user name or password';
+  return { input, kind: 'url', payload: { kind: 'url', url: url.href } };
+}
+
+async function checkFile(input: string, options: CheckOptions): Promise<UploadJob | string> {
+  const path = resolve(options.cwd ?? process.cwd(), input);
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    return describeFsError(error);
+  }
+  if (info.isDirectory()) return 'is a directory';
+  if (!info.isFile()) return `is not a regular file (${fileType(info)})`;
+  const sizeProblem = checkSize(info.size, options.maxSize);
+  if (sizeProblem) return sizeProblem;
+  let sha256: string;
+  try {
+    sha256 = await hashFile(path);
+  } catch (error) {
+    return describeFsError(error);
+  }
+  return {
+    input,
+    kind: 'file',
+    sha256,
+    bytes: info.size,
+    payload: { kind: 'file', path, filename: basename(path), bytes: info.size },
+  };
+}
+
+async function checkStdin(options: CheckOptions): Promise<UploadJob | string> {
+  const stdin = options.stdin ?? process.stdin;
+  if (stdin.isTTY) return "'-' reads the file from standard input, but standard input is a terminal; pipe or redirect the file in";
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.byteLength;
+    // Stop reading as soon as the limit is passed: standard input may be endless.
+    if (size > options.maxSize) return checkSize(size, options.maxSize, 'more than ') as string;
+    chunks.push(buffer);
+  }
+  const sizeProblem = checkSize(size, options.maxSize);
+  if (sizeProblem) return sizeProblem;
+  const data = Buffer.concat(chunks);
+  return {
+    input: '-',
+    kind: 'file',
+    sha256: createHash('sha256').update(data).digest('hex'),
+    bytes: size,
+    payload: { kind: 'bytes', data, filename: 'stdin' },
+  };
+}
+
+function checkSize(size: number, maxSize: number, qualifier = ''): string | undefined {
+  if (size === 0) return 'is empty (0 bytes): liveness data from the SDK is never empty';
+  if (size > maxSize) {
+    return `is ${qualifier}${formatBytes(size)}, over the ${formatBytes(maxSize)} limit (the API takes at most 5 MiB; --max-size)`;
+  }
+  return undefined;
+}
+
+function hashFile(path: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('error', reject)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolvePromise(hash.digest('hex')));
+  });
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied: the file is not readable by this user';
+    case 'ENOTDIR':
+      return 'no such file (a parent in the path is not a directory)';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return `cannot be read (${code ?? String(error)})`;
+  }
+}
+
+function fileType(info: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (info.isFIFO()) return 'a named pipe';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  return 'not a file';
+}

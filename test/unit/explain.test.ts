@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/cli/exit.js';
+import { describeStatus, EXPLAINED_STATUSES, explainFailure, similarStatuses } from '../../src/explain/render.js';
+import { API_ERROR_STATUSES, isRetryableStatus, STATUS_TABLE } from '../../src/explain/statuses.js';
+
+describe('the status table', () => {
+  it('documents the twelve API codes with the HTTP status the endpoint gives', () => {
+    const documented = {
+      ENCODING_ERROR: 400,
+      DOWNLOAD_TIMEOUT: 400,
+      DOWNLOAD_ERROR: 400,
+      WRONG_LIVENESS_DATA: 400,
+      INVALID_ARGUMENT: 400,
+      UNAUTHORIZED: 401,
+      KEY_EXPIRED: 401,
+      RATE_LIMIT_EXCEEDED: 403,
+      NO_PERMISSION: 403,
+      OUT_OF_QUOTA: 403,
+      NOT_FOUND: 404,
+      INTERNAL_ERROR: 500,
+    };
+    expect(Object.fromEntries(API_ERROR_STATUSES.map((s) => [s, STATUS_TABLE[s].httpStatus]))).toEqual(documented);
+  });
+
+  it('marks exactly the four account errors', () => {
+    const account = Object.entries(STATUS_TABLE)
+      .filter(([, entry]) => entry.account)
+      .map(([status]) => status);
+    expect(account.sort()).toEqual(['KEY_EXPIRED', 'NO_PERMISSION', 'OUT_OF_QUOTA', 'UNAUTHORIZED']);
+  });
+
+  it.each([
+    ['INTERNAL_ERROR', 'file', 500, true],
+    ['RATE_LIMIT_EXCEEDED', 'file', 403, true],
+    ['NETWORK_ERROR', 'file', undefined, true],
+    ['TIMEOUT', 'url', undefined, true],
+    ['DOWNLOAD_TIMEOUT', 'url', 400, true],
+    ['DOWNLOAD_TIMEOUT', 'file', 400, false],
+    ['INVALID_ARGUMENT', 'file', 400, false],
+    ['WRONG_LIVENESS_DATA', 'file', 400, false],
+    ['NOT_FOUND', 'file', 404, false],
+    ['UNAUTHORIZED', 'file', 401, false],
+    ['BAD_RESPONSE', 'file', 502, true],
+    ['BAD_RESPONSE', 'file', 200, false],
+  ] as const)('%s for a %s input (HTTP %s) retried: %s', (status, kind, http, retry) => {
+    expect(isRetryableStatus(status, kind, http)).toBe(retry);
+  });
+
+  it('has English and Chinese text for every status', () => {
+    for (const entry of Object.values(STATUS_TABLE)) {
+      for (const text of [entry.meaning, entry.nextStep]) {
+        expect(text.en.length).toBeGreaterThan(10);
+        expect(text.zh).toMatch(/[\u4e00-\u9fff]/);
+      }
+    }
+  });
+});
+
+describe('explainFailure', () => {
+  it('gives the input, code, HTTP status, meaning, server reason, request id, next step and origins', () => {
+    const explanation = explainFailure(
+      { input: 'a.bin', status: 'UNAUTHORIZED', httpStatus: 401, reason: 'bad key', requestId: 'TID9' },
+      'en',
+      { apiId: 'env LINKFACE_API_ID', apiSecret: 'file ~/.linkfacerc', endpoint: 'default' },
+    );
+    expect(explanation.headline).toBe('a.bin: UNAUTHORIZED (HTTP 401)');
+    expect(explanation.lines).toEqual([
+      { label: '', text: STATUS_TABLE.UNAUTHORIZED.meaning.en },
+      { label: 'server said', text: 'bad key' },
+      { label: 'request id', text: 'TID9' },
+      { label: 'next step', text: STATUS_TABLE.UNAUTHORIZED.nextStep.en },
+      { label: 'now set by', text: 'api id: env LINKFACE_API_ID; api secret: file ~/.linkfacerc' },
+    ]);
+  });
+
+  it('explains a code it does not know instead of failing', () => {
+    const explanation = explainFailure({ status: 'BRAND_NEW', httpStatus: 418 }, 'zh');
+    expect(explanation.headline).toBe('BRAND_NEW (HTTP 418)');
+    expect(explanation.lines[0]?.text).toMatch(/不认识/);
+  });
+});
+
+describe('describeStatus', () => {
+  it('describes every listed status in both languages', () => {
+    for (const status of EXPLAINED_STATUSES) {
+      expect(describeStatus(status, 'en')?.[0]).toContain(status);
+      expect(describeStatus(status.toLowerCase(), 'zh')?.join('\n')).toMatch(/下一步/);
+    }
+  });
+
+  it('says which codes stop a batch', () => {
+    expect(describeStatus('OUT_OF_QUOTA')?.join('\n')).toContain('exit code 3');
+    expect(describeStatus('WRONG_LIVENESS_DATA')?.join('\n')).not.toContain('exit code 3');
+  });
+
+  it('knows nothing of made-up codes, but suggests near ones', () => {
+    expect(describeStatus('UNAUTHORISED')).toBeUndefined();
+    expect(similarStatuses('UNAUTHORISED')).toEqual(['UNAUTHORIZED']);
+    expect(similarStatuses('quota')).toEqual(['OUT_OF_QUOTA']);
+    expect(similarStatuses('x')).toEqual([]);
+  });
+});
+
+describe('exitCodeFor', () => {
+  const ok = { ok: true, status: 'OK' };
+  it.each([
+    ['all uploaded', [ok, ok], false, 0],
+    ['nothing to do', [], false, 0],
+    ['one failed', [ok, { ok: false, status: 'WRONG_LIVENESS_DATA' }], false, 1],
+    ['skipped on purpose', [ok, { ok: false, status: 'SKIPPED' }], false, 0],
+    ['an account error', [{ ok: false, status: 'OUT_OF_QUOTA' }, { ok: false, status: 'NOT_ATTEMPTED' }], false, 3],
+    ['interrupted', [ok, { ok: false, status: 'UNAUTHORIZED' }], true, 130],
+  ])('%s → %i', (_name, results, interrupted, code) => {
+    expect(exitCodeFor(results, interrupted)).toBe(code);
+  });
+});

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkInputs, checkUrl } from '../../src/inputs/check.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'linkface-inputs-'));
+  writeFileSync(join(dir, 'ok.bin'), 'liveness');
+  writeFileSync(join(dir, 'empty.bin'), '');
+  writeFileSync(join(dir, 'big.bin'), Buffer.alloc(2048));
+  writeFileSync(join(dir, 'secret.bin'), 'x');
+  chmodSync(join(dir, 'secret.bin'), 0o000);
+  mkdirSync(join(dir, 'folder'));
+  symlinkSync(join(dir, 'missing-target'), join(dir, 'dangling'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const check = (inputs: string[], stdin?: Readable & { isTTY?: boolean }) =>
+  checkInputs(inputs, { maxSize: 1024, cwd: dir, ...(stdin ? { stdin } : {}) });
+
+describe('checkInputs', () => {
+  it('turns a good file into a job with its size and SHA-256', async () => {
+    const { jobs, problems } = await check(['ok.bin']);
+    expect(problems).toEqual([]);
+    expect(jobs).toEqual([
+      {
+        input: 'ok.bin',
+        kind: 'file',
+        bytes: 8,
+        // sha256('liveness')
+        sha256: createHash('sha256').update('liveness').digest('hex'),
+        payload: { kind: 'file', path: join(dir, 'ok.bin'), filename: 'ok.bin', bytes: 8 },
+      },
+    ]);
+  });
+
+  it.each([
+    ['nope.bin', /no such file/],
+    ['empty.bin', /is empty/],
+    ['big.bin', /is 2 KiB, over the 1 KiB limit/],
+    ['folder', /is a directory/],
+    ['dangling', /no such file/],
+    ['/dev/null', /not a regular file \(a device\)/],
+    ['ftp://example.com/a.bin', /unsupported URL scheme 'ftp:'/],
+    ['http://', /not a well-formed URL/],
+    ['https://user:pw@example.com/a', /user name or password/],
+  ])('rejects %s', async (input, reason) => {
+    const { jobs, problems } = await check([input]);
+    expect(jobs).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.reason).toMatch(reason);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('rejects an unreadable file (root reads every file, so this runs as a normal user only)', async () => {
+    const { problems } = await check(['secret.bin']);
+    expect(problems[0]?.reason).toMatch(/permission denied/);
+  });
+
+  it('lists every problem, not just the first, and keeps the good inputs', async () => {
+    const { jobs, problems } = await check(['nope.bin', 'ok.bin', 'empty.bin']);
+    expect(jobs.map((j) => j.input)).toEqual(['ok.bin']);
+    expect(problems.map((p) => p.input)).toEqual(['nope.bin', 'empty.bin']);
+  });
+
+  it('reads - from standard input', async () => {
+    const { jobs } = await check(['-'], Readable.from([Buffer.from('abc')]));
+    expect(jobs[0]).toMatchObject({ input: '-', kind: 'file', bytes: 3, payload: { kind: 'bytes', filename: 'stdin' } });
+    expect(jobs[0]?.sha256).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it.each([
+    ['empty', [], /is empty/],
+    ['over the limit', [Buffer.alloc(700), Buffer.alloc(700)], /more than 1\.37 KiB, over the 1 KiB limit/],
+  ])('rejects standard input that is %s', async (_name, chunks, reason) => {
+    const { problems } = await check(['-'], Readable.from(chunks));
+    expect(problems[0]?.reason).toMatch(reason);
+  });
+
+  it('rejects - from a terminal and - given twice', async () => {
+    const tty = Object.assign(Readable.from([]), { isTTY: true });
+    expect((await check(['-'], tty)).problems[0]?.reason).toMatch(/standard input is a terminal/);
+    const twice = await check(['-', '-'], Readable.from([Buffer.from('abc')]));
+    expect(twice.problems).toEqual([{ input: '-', reason: expect.stringMatching(/more than once/) }]);
+  });
+});
+
+describe('checkUrl', () => {
+  it.each([
+    ['https://example.com/a.bin', 'https://example.com/a.bin'],
+    ['http://example.com/活体 数据.bin?x=é', 'http://example.com/%E6%B4%BB%E4%BD%93%20%E6%95%B0%E6%8D%AE.bin?x=%C3%A9'],
+    ['HTTPS://Example.COM/a', 'https://example.com/a'],
+  ])('sends %s percent-encoded as UTF-8', (input, sent) => {
+    expect(checkUrl(input)).toEqual({ input, kind: 'url', payload: { kind: 'url', url: sent } });
+  });
+});
