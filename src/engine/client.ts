@@ -1,7 +1,7 @@
 import { EndpointClient } from '../api/client.js';
 import { LinkfaceError, UsageError } from '../errors.js';
 import { checkInputs } from '../inputs/check.js';
-import { runUploads, type UploadHooks, type UploadResult } from './run.js';
+import { runUploads, skippedResult, type UploadHooks, type UploadResult } from './run.js';
 
 export interface LinkfaceClientOptions {
   apiId: string;
@@ -69,18 +69,7 @@ export class LinkfaceClient {
       { retries: this.options.retries ?? 3, concurrency: this.options.concurrency ?? 4, stopSignal: call.signal },
       call,
     );
-    const skipped: UploadResult[] = problems.map((p) => ({
-      input: p.input,
-      kind: 'file',
-      ok: false,
-      status: 'SKIPPED',
-      reason: `invalid input: ${p.reason}`,
-      retryable: false,
-      attempts: 0,
-      ms: 0,
-      at: new Date().toISOString(),
-    }));
-    return [...skipped, ...results];
+    return [...problems.map(skippedResult), ...results];
   }
 
   /** Uploads one input and returns its liveness_data_id; a failure throws a LinkfaceError. */

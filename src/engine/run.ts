@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
-import type { UploadJob } from '../inputs/check.js';
+import { type InputProblem, isUrlInput, type UploadJob } from '../inputs/check.js';
 import { decideRetry, type RetryDecision } from './retry.js';
 
 /** The final word on one input: uploaded, or why not. Failures are data here, never exceptions. */
@@ -157,6 +157,21 @@ function notAttempted(job: UploadJob, why: string): UploadResult {
     status: 'NOT_ATTEMPTED',
     reason: `not started: ${why}`,
     retryable: true,
+    attempts: 0,
+    ms: 0,
+    at: new Date().toISOString(),
+  };
+}
+
+/** An invalid input passed over on request (`--skip-invalid`): reported, never sent. */
+export function skippedResult(problem: InputProblem): UploadResult {
+  return {
+    input: problem.input,
+    kind: isUrlInput(problem.input) ? 'url' : 'file',
+    ok: false,
+    status: 'SKIPPED',
+    reason: `invalid input: ${problem.reason}`,
+    retryable: false,
     attempts: 0,
     ms: 0,
     at: new Date().toISOString(),

@@ -38,6 +38,11 @@ export interface CheckedInputs {
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
+/** Whether an input is meant as a URL (any `scheme://`), as opposed to a path. */
+export function isUrlInput(input: string): boolean {
+  return SCHEME.test(input);
+}
+
 /**
  * Checks every input before anything is sent: files exist, are readable regular files, are not empty and
  * fit the size limit; URLs are well-formed http(s). All problems are collected, not just the first.
@@ -51,7 +56,7 @@ export async function checkInputs(inputs: readonly string[], options: CheckOptio
     if (input === '-') {
       checked = stdinUsed ? "'-' (standard input) is given more than once" : await checkStdin(options);
       stdinUsed = true;
-    } else if (SCHEME.test(input)) {
+    } else if (isUrlInput(input)) {
       checked = checkUrl(input);
     } else {
       checked = await checkFile(input, options);

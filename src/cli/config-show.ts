@@ -1,0 +1,34 @@
+import { homedir } from 'node:os';
+import type { SettingsFlags } from '../config/index.js';
+import { formatBytes } from '../units.js';
+import { ExitCode } from './exit.js';
+import { registerSecret } from './terminal.js';
+import { settingsFlags } from './upload.js';
+
+/** `linkface config show`: every setting in force and where it came from; the secret is never printed. */
+export async function runConfigShowCommand(options: SettingsFlags): Promise<number> {
+  const { resolveSettings, describeSource } = await import('../config/index.js');
+  const home = homedir();
+  const { settings, warnings } = await resolveSettings({ flags: settingsFlags(options), env: process.env, cwd: process.cwd(), homeDir: home });
+  registerSecret(settings.apiSecret?.value);
+  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  const rows: Array<[string, string, string]> = [];
+  const add = (name: string, setting: { source: Parameters<typeof describeSource>[0] } | undefined, shown: string) => {
+    rows.push([name, setting ? shown : '(not set)', setting ? describeSource(setting.source, home) : '']);
+  };
+  add('apiId', settings.apiId, settings.apiId?.value ?? '');
+  add('apiSecret', settings.apiSecret, '(set, redacted)');
+  add('endpoint', settings.endpoint, settings.endpoint.value);
+  add('profile', settings.profile, settings.profile?.value ?? '');
+  add('concurrency', settings.concurrency, String(settings.concurrency.value));
+  add('retries', settings.retries, String(settings.retries.value));
+  add('timeout', settings.timeout, `${settings.timeout.value} s`);
+  add('maxSize', settings.maxSize, formatBytes(settings.maxSize.value));
+  const nameWidth = Math.max(...rows.map((r) => r[0].length));
+  const valueWidth = Math.max(...rows.map((r) => r[1].length));
+  for (const [name, value, source] of rows) {
+    process.stdout.write(`${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${source}`.trimEnd() + '\n');
+  }
+  process.stdout.write(`\nrc files read: ${settings.files.length ? settings.files.join(', ') : 'none'}\n`);
+  return ExitCode.Ok;
+}

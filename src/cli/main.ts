@@ -1,0 +1,145 @@
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../version.js';
+import { ExitCode } from './exit.js';
+
+/**
+ * The command-line program. Only this file and what it loads lazily know about argv, the terminal and exit
+ * codes; every command's work is imported when that command runs, so `--help` and `--version` stay fast.
+ */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    const { reportCrash } = await import('./crash.js');
+    return reportCrash(error);
+  }
+  return exitCode;
+}
+
+type SetExit = (code: number) => void;
+
+function buildProgram(setExit: SetExit): Command {
+  const program = new Command('linkface')
+    .description('Upload Linkface liveness data and print the liveness_data_id.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ linkface upload ./liveness.bin                 prints the liveness_data_id
+  $ ID=$(linkface upload "$FILE") || exit $?       in a shell script
+  $ linkface upload --sandbox fixtures/liveness    try it against the embedded sandbox
+  $ linkface explain RATE_LIMIT_EXCEEDED           what an error code means and what to do
+
+Credentials: --api-id, LINKFACE_API_ID / LINKFACE_API_SECRET(_FILE), or an rc file (.linkfacerc).
+Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account cannot upload, 130 interrupted.`,
+    );
+
+  const upload = program
+    .command('upload')
+    .description('upload liveness files or URLs and print each liveness_data_id')
+    .argument('<input...>', "files, http(s) URLs, or '-' for standard input");
+  addSettingsOptions(upload)
+    .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (the secret travels in clear)')
+    .option('--sandbox', 'upload to an embedded sandbox started in-process: no account, no network')
+    .option('--skip-invalid', 'report invalid inputs and upload the rest instead of stopping')
+    .option('--json', 'print one JSON object per input on stdout (NDJSON)')
+    .option('-q, --quiet', 'no progress or summary; errors still go to stderr')
+    .option('-v, --verbose', 'one stderr line per HTTP attempt (secrets redacted)')
+    .option('--no-color', 'no colour in messages')
+    .addOption(langOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ linkface upload ./liveness.bin
+  $ linkface upload a.bin b.bin https://example.com/c.bin     prints <id><TAB><input> per upload
+  $ cat liveness.bin | linkface upload -
+  $ linkface upload --json ./liveness.bin | jq -r .liveness_data_id
+  $ LINKFACE_API_SECRET_FILE=/run/secrets/linkface linkface upload --api-id ID ./liveness.bin`,
+    )
+    .action(async (inputs: string[], options: Record<string, unknown>) => {
+      const { runUploadCommand } = await import('./upload.js');
+      setExit(await runUploadCommand(inputs, options));
+    });
+
+  program
+    .command('explain')
+    .description('explain an error code and what to do about it; without a code, list them all')
+    .argument('[status]', 'an error code, e.g. RATE_LIMIT_EXCEEDED')
+    .addOption(langOption())
+    .addHelpText('after', '\nExamples:\n  $ linkface explain\n  $ linkface explain OUT_OF_QUOTA\n  $ linkface explain --lang zh UNAUTHORIZED')
+    .action(async (status: string | undefined, options: { lang: 'en' | 'zh' }) => {
+      const { runExplainCommand } = await import('./explain.js');
+      setExit(runExplainCommand(status, options));
+    });
+
+  const config = program.command('config').description('inspect the settings linkface uses');
+  addSettingsOptions(
+    config
+      .command('show')
+      .description('print the settings in force and where each came from (the secret redacted)')
+      .addHelpText('after', '\nExamples:\n  $ linkface config show\n  $ linkface config show --profile ci'),
+  ).action(async (options: Record<string, unknown>) => {
+    const { runConfigShowCommand } = await import('./config-show.js');
+    setExit(await runConfigShowCommand(options));
+  });
+
+  program
+    .command('sandbox')
+    .description('run the local sandbox server (a contract emulator of the endpoint) in the foreground')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', '8470')
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .option('--api-id <id>', 'the api id the sandbox accepts', 'sandbox')
+    .option('--api-secret <secret>', 'the api secret the sandbox accepts', 'sandbox')
+    .option('--latency <ms>', 'delay every answer by this many milliseconds', '0')
+    .option('--fail-rate <0..1>', 'share of requests answered 500 INTERNAL_ERROR', '0')
+    .option('--rate-limit <per-second>', 'answer 403 RATE_LIMIT_EXCEEDED (with Retry-After) above this rate')
+    .option('--reset-rate <0..1>', 'share of requests whose connection is dropped without an answer', '0')
+    .addOption(new Option('--id-field <field>', 'which id field success answers carry').choices(['liveness_data_id', 'image_id', 'both']).default('liveness_data_id'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ linkface sandbox --port 8470
+  $ LINKFACE_ENDPOINT=http://127.0.0.1:8470 LINKFACE_API_ID=sandbox LINKFACE_API_SECRET=sandbox linkface upload f.bin
+  $ linkface sandbox --latency 50 --fail-rate 0.1 --rate-limit 20
+
+A file whose content starts with LINKFACE-SANDBOX-STATUS:<CODE> is answered with that error code.`,
+    )
+    .action(async (options: Record<string, string>) => {
+      const { runSandboxCommand } = await import('./sandbox.js');
+      setExit(await runSandboxCommand(options));
+    });
+
+  return program;
+}
+
+/** The flags every command that resolves settings shares (SPEC "Credentials and settings"). */
+function addSettingsOptions(command: Command): Command {
+  return command
+    .option('--api-id <id>', 'API account (env LINKFACE_API_ID, rc apiId)')
+    .option('--api-secret <secret>', 'API key; visible to other users in the process list, prefer LINKFACE_API_SECRET_FILE')
+    .option('--endpoint <url>', 'service root (env LINKFACE_ENDPOINT; default https://cloudapi.linkface.cn)')
+    .option('--profile <name>', 'use profiles.<name> from the rc files (env LINKFACE_PROFILE)')
+    .option('--config <path>', 'read this rc file instead of searching (env LINKFACE_CONFIG)')
+    .option('-c, --concurrency <n>', 'uploads in flight at once (env LINKFACE_CONCURRENCY; default 4)')
+    .option('--retries <n>', 'retries after the first attempt (env LINKFACE_RETRIES; default 3)')
+    .option('--timeout <seconds>', 'per-attempt timeout (env LINKFACE_TIMEOUT; default 30)')
+    .option('--max-size <size>', 'largest file accepted: 5MB, 512KB or bytes (default 5MB)');
+}
+
+function langOption(): Option {
+  return new Option('--lang <lang>', 'language of explanations').choices(['en', 'zh']).default('en');
+}

@@ -1,0 +1,43 @@
+import type { ChalkInstance } from 'chalk';
+
+const secrets = new Set<string>();
+
+/** Remembers a secret so that nothing this process prints can contain it. */
+export function registerSecret(secret: string | undefined): void {
+  // Short values (the sandbox's default 'sandbox', say) would redact ordinary words; real keys are long.
+  if (secret && secret.length >= 8) secrets.add(secret);
+}
+
+/** Replaces every registered secret in text (a server may echo a parameter back in its `reason`). */
+export function redact(text: string): string {
+  let result = text;
+  for (const secret of secrets) result = result.split(secret).join('***');
+  return result;
+}
+
+/** Where the CLI writes: data on stdout, everything for people on stderr; both redacted. */
+export interface Terminal {
+  /** A line of data on stdout. */
+  out(line: string): void;
+  /** A line for people on stderr. */
+  err(line: string): void;
+  readonly color: ChalkInstance;
+  /** stderr is a terminal: spinners and live progress are allowed. */
+  readonly interactive: boolean;
+}
+
+/**
+ * Colour follows chalk's detection for stderr (FORCE_COLOR included); `--no-color` and a non-empty NO_COLOR
+ * turn it off (chalk 5 does not read NO_COLOR itself).
+ */
+export async function createTerminal(options: { color?: boolean }): Promise<Terminal> {
+  const { Chalk, supportsColorStderr } = await import('chalk');
+  const noColor = options.color === false || Boolean(process.env.NO_COLOR);
+  const level = noColor ? 0 : supportsColorStderr ? supportsColorStderr.level : 0;
+  return {
+    out: (line) => process.stdout.write(`${redact(line)}\n`),
+    err: (line) => process.stderr.write(`${redact(line)}\n`),
+    color: new Chalk({ level }),
+    interactive: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
+  };
+}

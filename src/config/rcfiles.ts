@@ -1,0 +1,168 @@
+import { stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { type LoaderSync, type PublicExplorer, cosmiconfig, defaultLoaders } from 'cosmiconfig';
+import { labelOf } from './describe.js';
+import { SettingsError, describeIoError } from './errors.js';
+import { shellQuote } from './paths.js';
+import type { Source } from './types.js';
+import { kindOf } from './values.js';
+
+/** An rc file's contents as loaded: validated later, by `parseRcFile`. */
+export interface RcFile {
+  path: string;
+  config: Record<string, unknown>;
+}
+
+const RC_NAMES = ['.linkfacerc', ...['json', 'yaml', 'yml', 'js', 'cjs', 'mjs'].map((ext) => `.linkfacerc.${ext}`)];
+const PROJECT_NAMES = ['package.json', ...RC_NAMES, 'linkface.config.js', 'linkface.config.cjs', 'linkface.config.mjs'];
+const XDG_NAMES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.cjs', 'config.mjs'];
+
+/**
+ * The nearest project rc file and the user's rc file, highest precedence first.
+ *
+ * The walk is ours rather than cosmiconfig's `searchStrategy: 'global'`, which takes the home directory and
+ * `$XDG_CONFIG_HOME` from the process (tests need a temporary home), treats the XDG file as a project file,
+ * and never looks in the home directory when cwd is outside it. cosmiconfig still loads every file.
+ */
+export async function findRcFiles(
+  cwd: string,
+  homeDir: string,
+  env: Record<string, string | undefined>,
+): Promise<RcFile[]> {
+  const explorer = createExplorer();
+  const project = await findFirst(explorer, projectDirs(resolve(cwd), resolve(homeDir)), PROJECT_NAMES);
+  const user =
+    (await findFirst(explorer, [join(xdgConfigHome(homeDir, env), 'linkface')], XDG_NAMES)) ??
+    (await findFirst(explorer, [homeDir], RC_NAMES));
+  return [project, user].filter((file): file is RcFile => file !== undefined);
+}
+
+/** Reads exactly the file named by `--config` or `LINKFACE_CONFIG`; `via` is where the path came from. */
+export async function loadRcFile(path: string, via: Source): Promise<RcFile> {
+  const label = `${path} (from ${labelOf(via)})`;
+  const config = await load(createExplorer(), path, label);
+  if (config === null) {
+    const problem = basename(path) === 'package.json' ? 'has no "linkface" key' : 'holds no settings';
+    throw new SettingsError(`${label} ${problem}`, { file: path });
+  }
+  return { path, config: config ?? {} };
+}
+
+/** The ssh-style warning for an rc file holding a secret that other users may read; none on Windows. */
+export async function permissionWarning(path: string): Promise<string | undefined> {
+  if (process.platform === 'win32') return undefined;
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  const octal = mode.toString(8).padStart(4, '0');
+  return (
+    `Permissions ${octal} for '${path}' are too open: it holds apiSecret, which other users can read. ` +
+    `Run: chmod 600 ${shellQuote(path)}`
+  );
+}
+
+/**
+ * Directories searched for a project rc file, nearest first. The home directory is not one of them: an rc file
+ * there is the user's, read once at that level. Outside home, the walk goes up to the root.
+ */
+function projectDirs(cwd: string, homeDir: string): string[] {
+  const dirs: string[] = [];
+  for (let dir = cwd; dir !== homeDir; dir = dirname(dir)) {
+    dirs.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  return dirs;
+}
+
+function xdgConfigHome(homeDir: string, env: Record<string, string | undefined>): string {
+  const configured = env.XDG_CONFIG_HOME;
+  // The XDG spec says to ignore a relative value.
+  return configured && isAbsolute(configured) ? configured : join(homeDir, '.config');
+}
+
+/**
+ * The first file in `dirs` × `names` that holds settings. As in cosmiconfig's own search, empty files and a
+ * package.json without a `linkface` key are passed over.
+ */
+async function findFirst(explorer: PublicExplorer, dirs: string[], names: string[]): Promise<RcFile | undefined> {
+  for (const dir of dirs) {
+    for (const name of names) {
+      const path = join(dir, name);
+      if (!(await isFile(path))) continue;
+      const config = await load(explorer, path, path);
+      if (config !== null && config !== undefined) return { path, config };
+    }
+  }
+  return undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The file's settings object; undefined when the file is empty, null when it holds nothing for us. */
+async function load(
+  explorer: PublicExplorer,
+  path: string,
+  label: string,
+): Promise<Record<string, unknown> | null | undefined> {
+  let result: Awaited<ReturnType<PublicExplorer['load']>>;
+  try {
+    result = await explorer.load(path);
+  } catch (error) {
+    throw new SettingsError(`${label} ${loadProblem(error)}`, { file: path });
+  }
+  if (result === null || result.isEmpty) return result === null ? null : undefined;
+  const config: unknown = result.config;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new SettingsError(`${label} must hold an object of settings, got ${kindOf(config)}`, { file: path });
+  }
+  return config as Record<string, unknown>;
+}
+
+function loadProblem(error: unknown): string {
+  if (error instanceof ParseProblem) return error.message;
+  return describeIoError(error) ?? `could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** A JSON or YAML syntax error, described without quoting the file (which may hold the secret). */
+class ParseProblem extends Error {}
+
+function createExplorer(): PublicExplorer {
+  return cosmiconfig('linkface', {
+    // Every call may come from a different directory or home (tests, library use); always read afresh.
+    cache: false,
+    loaders: { '.json': loadJson, '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, default: loadYaml },
+  });
+}
+
+const loadJson: LoaderSync = (_path, content) => {
+  try {
+    return JSON.parse(content);
+  } catch (error) {
+    // V8 quotes part of the input in some messages (`Unexpected token 'c', "{…" is not valid JSON`); it may be
+    // the secret. Its own wording has no double quotes, so everything from the first one on is dropped.
+    const reason = ((error as Error).message.split('"')[0] ?? '').replace(/[,.\s]+$/, '');
+    const place = (_: string, index: string) => `at ${lineAndColumn(content, Number(index))}`;
+    throw new ParseProblem(`is not valid JSON: ${reason.replace(/at position (\d+)/, place)}`);
+  }
+};
+
+const loadYaml: LoaderSync = (path, content) => {
+  try {
+    return defaultLoaders['.yaml'](path, content);
+  } catch (error) {
+    // js-yaml's message carries a snippet of the file; its reason and mark do not.
+    const { reason, mark } = error as { reason?: string; mark?: { line: number; column: number } };
+    const place = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
+    throw new ParseProblem(`is not valid YAML: ${reason ?? 'syntax error'}${place}`);
+  }
+};
+
+function lineAndColumn(text: string, index: number): string {
+  const before = text.slice(0, index).split('\n');
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}

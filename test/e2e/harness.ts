@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The built command, as a user runs it. `npm test` builds before the tests run. */
+export const BIN = resolve(import.meta.dirname, '../../bin/linkface.js');
+export const FIXTURES = resolve(import.meta.dirname, '../../fixtures');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  /** Variables on top of the clean environment (PATH, HOME, NO_COLOR). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Bytes for standard input; without it standard input is empty (not a terminal). */
+  stdin?: string | Buffer;
+  /** HOME for the run; a fresh empty folder by default, so no developer rc file is ever read. */
+  home?: string;
+  timeoutMs?: number;
+  /** Called with the child once it started (to send it signals). */
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+}
+
+/** Runs `linkface ARGS` in a clean environment and collects what a user would see. */
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'linkface-home-'));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    NO_COLOR: '1',
+    ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+    ...options.env,
+  };
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (!options.home) rmSync(home, { recursive: true, force: true });
+      resolvePromise({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.stdin ?? '');
+    options.onSpawn?.(child);
+  });
+}
+
+/** Environment pointing the command at a sandbox with its credentials. */
+export function sandboxEnv(url: string, apiId = 'sandbox', apiSecret = 'sandbox'): Record<string, string> {
+  return { LINKFACE_ENDPOINT: url, LINKFACE_API_ID: apiId, LINKFACE_API_SECRET: apiSecret };
+}
