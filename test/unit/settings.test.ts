@@ -288,7 +288,7 @@ describe('--config and LINKFACE_CONFIG', () => {
     expect(top.settings.apiSecret).toEqual({ value: 'example-secret', source: file(example, 'apiSecretFile') });
     expect(top.settings.maxSize.value).toBe(5 * MiB);
     const sandbox = await settle({ flags: { config: example, profile: 'sandbox' } });
-    expect(sandbox.settings.endpoint.value).toBe('http://127.0.0.1:8080');
+    expect(sandbox.settings.endpoint.value).toBe('http://127.0.0.1:8470');
     expect(sandbox.settings.apiSecret?.source).toEqual(file(example, 'profiles.sandbox.apiSecret'));
   });
 });
