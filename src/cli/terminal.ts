@@ -38,6 +38,7 @@ export async function createTerminal(options: { color?: boolean }): Promise<Term
     out: (line) => process.stdout.write(`${redact(line)}\n`),
     err: (line) => process.stderr.write(`${redact(line)}\n`),
     color: new Chalk({ level }),
-    interactive: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
+    // A pseudo-terminal without a size (columns 0) sends ora's line arithmetic into an endless clear.
+    interactive: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb' && (process.stderr.columns ?? 0) > 0,
   };
 }

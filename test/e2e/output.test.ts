@@ -1,0 +1,118 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { BIN, FIXTURES, runCli, sandboxEnv } from './harness.js';
+
+const ALICE = join(FIXTURES, 'liveness/alice.bin');
+const ESC = '\u001b[';
+let dir: string;
+let sandbox: Sandbox;
+let env: Record<string, string>;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'linkface-output-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(async () => {
+  sandbox = await startSandbox();
+  env = sandboxEnv(sandbox.url);
+});
+afterEach(() => sandbox.close());
+
+describe('colour and terminal control', () => {
+  const failing = () => {
+    const path = join(dir, 'bad.bin');
+    writeFileSync(path, 'LINKFACE-SANDBOX-STATUS:WRONG_LIVENESS_DATA');
+    return path;
+  };
+
+  it('colours failures when FORCE_COLOR asks, and never colours stdout data', async () => {
+    const run = await runCli(['upload', failing(), ALICE], { env: { ...env, NO_COLOR: '', FORCE_COLOR: '1' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${ESC}31m✖`);
+    expect(run.stdout).not.toContain(ESC);
+  });
+
+  it.each([
+    ['NO_COLOR', { NO_COLOR: '1', FORCE_COLOR: '1' }, []],
+    ['--no-color', { NO_COLOR: '', FORCE_COLOR: '1' }, ['--no-color']],
+    ['FORCE_COLOR=0', { NO_COLOR: '', FORCE_COLOR: '0' }, []],
+  ])('%s turns colour off', async (_name, colourEnv, flags) => {
+    const run = await runCli(['upload', ...flags, failing()], { env: { ...env, ...colourEnv } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('✖');
+    expect(run.stderr).not.toContain(ESC);
+  });
+
+  it('prints no spinner or cursor control when stderr is not a terminal', async () => {
+    const run = await runCli(['upload', ALICE], { env: { ...env, NO_COLOR: '' } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain(ESC);
+    expect(run.stderr).toMatch(/^uploaded .*alice\.bin \(4 KiB\) in \d+ ms$/m);
+  });
+
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  /** Runs a shell command under script(1), which gives it a pseudo-terminal; the sandbox answers meanwhile. */
+  const underTerminal = (command: string) =>
+    new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: { PATH: process.env.PATH, HOME: dir, TERM: 'xterm', ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout });
+      });
+    });
+  it.skipIf(!hasScript)('falls back to plain lines on a terminal with no size', async () => {
+    const run = await underTerminal(`${process.execPath} ${BIN} upload ${ALICE}`);
+    expect(run.status).toBe(0);
+    expect(run.stdout).not.toContain(`${ESC}?25l`);
+    expect(run.stdout).toMatch(/uploaded .*alice\.bin/);
+  });
+
+  it.skipIf(!hasScript)('shows a spinner and a tick on a terminal (run under script(1) for a pseudo-terminal)', async () => {
+    // script(1) gives the pty no size; a real terminal has one.
+    const run = await underTerminal(`stty cols 100 rows 30; ${process.execPath} ${BIN} upload ${ALICE}`);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/[0-9a-f]{32}\r?\n/);
+    expect(run.stdout).toContain(`${ESC}?25l`); // the spinner hides the cursor while it spins
+    expect(run.stdout).toMatch(/✔.*Uploaded .*alice\.bin in \d+ ms/);
+  });
+});
+
+describe('interruption', () => {
+  it('SIGINT: nothing new starts, the upload in flight is abandoned after 2 s, exit 130', async () => {
+    await sandbox.close();
+    sandbox = await startSandbox({ latencyMs: 10_000 });
+    let child: import('node:child_process').ChildProcess | undefined;
+    const started = Date.now();
+    const pending = runCli(['upload', '--json', '-c', '1', ALICE, join(FIXTURES, 'liveness/bob.bin')], {
+      env: sandboxEnv(sandbox.url),
+      onSpawn: (c) => {
+        child = c;
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    child?.kill('SIGINT');
+    const run = await pending;
+    expect(run.code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(run.stderr).toMatch(/interrupted; finishing uploads in flight/);
+    const records = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(records.map((r) => [r.input.split('/').pop(), r.status])).toEqual([
+      ['alice.bin', 'NETWORK_ERROR'],
+      ['bob.bin', 'NOT_ATTEMPTED'],
+    ]);
+    expect(records[0].reason).toMatch(/interrupted before the server answered/);
+    expect(sandbox.requests).toHaveLength(1);
+  });
+});
