@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
 import { type InputProblem, isUrlInput, type UploadJob } from '../inputs/check.js';
+import { RateGovernor } from './governor.js';
 import { decideRetry, type RetryDecision } from './retry.js';
 
 /** The final word on one input: uploaded, or why not. Failures are data here, never exceptions. */
@@ -59,8 +60,9 @@ export interface RunOptions {
 }
 
 /**
- * Uploads every job with bounded concurrency and per-input retries. Stops starting new uploads at the first
- * account error (the rest are NOT_ATTEMPTED) or when `stopSignal` aborts. Results come back in job order.
+ * Uploads every job with bounded concurrency and per-input retries, slowing the whole batch down when the
+ * server answers RATE_LIMIT_EXCEEDED. Stops starting new uploads at the first account error (the rest are
+ * NOT_ATTEMPTED) or when `stopSignal` aborts. Results come back in job order.
  */
 export async function runUploads(
   jobs: readonly UploadJob[],
@@ -77,13 +79,21 @@ export async function runUploads(
   options.stopSignal?.addEventListener('abort', () => stop('the run was interrupted'), { once: true });
   if (options.stopSignal?.aborted) stop('the run was interrupted');
 
+  const governor = new RateGovernor(options.concurrency);
   const results = new Array<UploadResult>(jobs.length);
   const firstBySha = new Map<string, Promise<UploadResult>>();
   let next = 0;
 
   const uploadOne = async (job: UploadJob): Promise<UploadResult> => {
     hooks.onStart?.(job);
-    const result = await uploadWithRetries(job, sender, options, batch.signal, hooks);
+    const result = await uploadWithRetries(job, {
+      sender,
+      governor,
+      options,
+      batchSignal: batch.signal,
+      hooks,
+      stopReason: () => stopReason ?? 'the batch stopped',
+    });
     if (isAccountStatus(result.status)) stop(`the account cannot upload (${result.status})`);
     return result;
   };
@@ -111,17 +121,29 @@ export async function runUploads(
   return results;
 }
 
-async function uploadWithRetries(
-  job: UploadJob,
-  sender: UploadSender,
-  options: RunOptions,
-  batchSignal: AbortSignal,
-  hooks: UploadHooks,
-): Promise<UploadResult> {
+interface AttemptContext {
+  readonly sender: UploadSender;
+  readonly governor: RateGovernor;
+  readonly options: RunOptions;
+  readonly batchSignal: AbortSignal;
+  readonly hooks: UploadHooks;
+  /** Why the batch stopped, once it has. */
+  readonly stopReason: () => string;
+}
+
+async function uploadWithRetries(job: UploadJob, context: AttemptContext): Promise<UploadResult> {
+  const { sender, governor, options, batchSignal, hooks, stopReason } = context;
   const started = Date.now();
+  let last: AttemptOutcome | undefined;
   for (let attempt = 1; ; attempt++) {
+    // The batch stopped while this input waited for its turn: it ends as it stood.
+    if (!(await governor.acquire(batchSignal))) {
+      return last ? settle(job, last, attempt - 1, started) : notAttempted(job, stopReason());
+    }
     const attemptStarted = Date.now();
     const outcome = await sender.send(job.payload, options.cancelSignal);
+    governor.release(outcome.ok ? 'ok' : outcome.status === 'RATE_LIMIT_EXCEEDED' ? 'rate-limited' : 'other', outcome.retryAfterMs);
+    last = outcome;
     const decision = decideRetry(outcome, attempt, options.retries, options.random);
     hooks.onAttempt?.({ job, attempt, outcome, ms: Date.now() - attemptStarted, decision });
     if (!decision.retry || batchSignal.aborted) return settle(job, outcome, attempt, started);

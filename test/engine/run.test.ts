@@ -213,3 +213,15 @@ describe('LinkfaceClient (the library entry)', () => {
     }
   });
 });
+
+describe('rate adaptation', () => {
+  it('settles near a rate-limited account: every input uploaded once, at most 25% of requests refused', async () => {
+    const server = await start({ rateLimit: 20 });
+    const jobs = await files(100, 'rated');
+    const results = await runUploads(jobs, client(server.url), { retries: 10, concurrency: 8 });
+    expectEachUploadedOnce(results, server, jobs);
+    const refused = server.requests.filter((r) => r.status === 'RATE_LIMIT_EXCEEDED').length;
+    expect(refused).toBeGreaterThan(0);
+    expect(refused / server.requests.length).toBeLessThanOrEqual(0.25);
+  }, 30_000);
+});
