@@ -43,28 +43,38 @@ export function isUrlInput(input: string): boolean {
   return SCHEME.test(input);
 }
 
+/** Files checked (stat and SHA-256) at once: enough to keep a disk busy, few enough to stay light. */
+const CHECK_CONCURRENCY = 8;
+
 /**
  * Checks every input before anything is sent: files exist, are readable regular files, are not empty and
- * fit the size limit; URLs are well-formed http(s). All problems are collected, not just the first.
+ * fit the size limit; URLs are well-formed http(s). All problems are collected, not just the first; jobs and
+ * problems keep the order of the inputs.
  */
 export async function checkInputs(inputs: readonly string[], options: CheckOptions): Promise<CheckedInputs> {
+  const firstStdin = inputs.indexOf('-');
+  const checked = new Array<UploadJob | string>(inputs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < inputs.length) {
+      const index = next++;
+      checked[index] = await checkOne(inputs[index] as string, index === firstStdin, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, inputs.length) }, worker));
   const jobs: UploadJob[] = [];
   const problems: InputProblem[] = [];
-  let stdinUsed = false;
-  for (const input of inputs) {
-    let checked: UploadJob | string;
-    if (input === '-') {
-      checked = stdinUsed ? "'-' (standard input) is given more than once" : await checkStdin(options);
-      stdinUsed = true;
-    } else if (isUrlInput(input)) {
-      checked = checkUrl(input);
-    } else {
-      checked = await checkFile(input, options);
-    }
-    if (typeof checked === 'string') problems.push({ input, reason: checked });
-    else jobs.push(checked);
-  }
+  checked.forEach((result, index) => {
+    if (typeof result === 'string') problems.push({ input: inputs[index] as string, reason: result });
+    else jobs.push(result);
+  });
   return { jobs, problems };
+}
+
+function checkOne(input: string, readsStdin: boolean, options: CheckOptions): Promise<UploadJob | string> | UploadJob | string {
+  if (input === '-') return readsStdin ? checkStdin(options) : "'-' (standard input) is given more than once";
+  if (isUrlInput(input)) return checkUrl(input);
+  return checkFile(input, options);
 }
 
 /** A URL input, percent-encoded as UTF-8 (the server downloads it); or the reason it cannot be used. */
@@ -138,7 +148,10 @@ async function checkStdin(options: CheckOptions): Promise<UploadJob | string> {
 function checkSize(size: number, maxSize: number, qualifier = ''): string | undefined {
   if (size === 0) return 'is empty (0 bytes): liveness data from the SDK is never empty';
   if (size > maxSize) {
-    return `is ${qualifier}${formatBytes(size)}, over the ${formatBytes(maxSize)} limit (the API takes at most 5 MiB; --max-size)`;
+    let [actual, limit] = [formatBytes(size), formatBytes(maxSize)];
+    // 5 MiB + 1 byte rounds to "5 MiB": then say the bytes.
+    if (actual === limit) [actual, limit] = [`${size} bytes`, `${maxSize}-byte`];
+    return `is ${qualifier}${actual}, over the ${limit} limit (the API takes at most 5 MiB; --max-size)`;
   }
   return undefined;
 }
@@ -153,7 +166,8 @@ function hashFile(path: string): Promise<string> {
   });
 }
 
-function describeFsError(error: unknown): string {
+/** A file-system error in words a user acts on. */
+export function describeFsError(error: unknown): string {
   const code = (error as { code?: string }).code;
   switch (code) {
     case 'ENOENT':
