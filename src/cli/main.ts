@@ -49,8 +49,15 @@ Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account
   const upload = program
     .command('upload')
     .description('upload liveness files or URLs and print each liveness_data_id')
-    .argument('<input...>', "files, http(s) URLs, or '-' for standard input");
+    .argument('[input...]', "files, directories, quoted glob patterns, http(s) URLs, or '-' for standard input");
   addSettingsOptions(upload)
+    .option('--files-from <path>', "read more inputs from a file, one a line ('-' for standard input)", collect, [])
+    .option('--include <glob>', 'only upload walked or globbed files that match (repeatable)', collect, [])
+    .option('--exclude <glob>', 'skip walked or globbed files that match (repeatable)', collect, [])
+    .option('--manifest <file>', 'append one result record (NDJSON) per finished input to this file')
+    .option('--resume', 'skip inputs the manifest shows uploaded (by SHA-256 for files, by URL for URLs)')
+    .option('--dry-run', 'check every input and print what would be uploaded or skipped; send nothing')
+    .option('--shard <i/n>', 'take only shard i of n (stable, by input path), to split one batch across machines')
     .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (the secret travels in clear)')
     .option('--sandbox', 'upload to an embedded sandbox started in-process: no account, no network')
     .option('--skip-invalid', 'report invalid inputs and upload the rest instead of stopping')
@@ -65,6 +72,10 @@ Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account
 Examples:
   $ linkface upload ./liveness.bin
   $ linkface upload a.bin b.bin https://example.com/c.bin     prints <id><TAB><input> per upload
+  $ linkface upload ./captures/ --manifest uploaded.ndjson --resume
+  $ linkface upload 'captures/**/*.bin' --exclude '*.tmp' -c 16
+  $ find . -name '*.bin' | linkface upload --files-from -
+  $ linkface upload ./captures/ --shard 2/4 --manifest shard-2.ndjson
   $ cat liveness.bin | linkface upload -
   $ linkface upload --json ./liveness.bin | jq -r .liveness_data_id
   $ LINKFACE_API_SECRET_FILE=/run/secrets/linkface linkface upload --api-id ID ./liveness.bin`,
@@ -138,6 +149,10 @@ function addSettingsOptions(command: Command): Command {
     .option('--retries <n>', 'retries after the first attempt (env LINKFACE_RETRIES; default 3)')
     .option('--timeout <seconds>', 'per-attempt timeout (env LINKFACE_TIMEOUT; default 30)')
     .option('--max-size <size>', 'largest file accepted: 5MB, 512KB or bytes (default 5MB)');
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function langOption(): Option {

@@ -25,8 +25,15 @@ export class UploadReport {
   private spinner: Ora | undefined;
   private total = 0;
   private finished = 0;
+  private failed = 0;
   private retries = 0;
+  private bytesDone = 0;
+  /** Inputs waiting to be retried right now. */
+  private readonly retrying = new Set<string>();
+  /** Statuses already explained in full; later failures with the same status get one line each. */
+  private readonly explained = new Set<string>();
   private readonly started = Date.now();
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(terminal: Terminal, options: ReportOptions) {
     this.terminal = terminal;
@@ -37,16 +44,23 @@ export class UploadReport {
     return !this.options.json && !this.options.quiet;
   }
 
-  /** Starts the spinner (on a terminal) for the jobs about to be uploaded. */
-  async begin(jobs: readonly UploadJob[]): Promise<void> {
-    this.total = jobs.length;
+  /** Starts the spinner (on a terminal) for the jobs about to be uploaded, besides inputs already settled. */
+  async begin(jobs: readonly UploadJob[], alreadySettled = 0): Promise<void> {
+    this.total = jobs.length + alreadySettled;
     if (!this.people || !this.terminal.interactive) return;
     const { default: ora } = await import('ora');
     this.spinner = ora({ stream: process.stderr, text: this.progressText(jobs[0]?.input), isEnabled: true }).start();
+    // Rate and ETA move even while nothing finishes.
+    if (this.total > 1) this.ticker = setInterval(() => this.refresh(), 500).unref();
   }
 
   attempt(event: AttemptEvent): void {
-    if (event.decision.retry) this.retries++;
+    if (event.decision.retry) {
+      this.retries++;
+      this.retrying.add(event.job.input);
+    } else {
+      this.retrying.delete(event.job.input);
+    }
     if (!this.options.verbose) return;
     const { outcome, decision } = event;
     const answer = outcome.httpStatus ? `${outcome.httpStatus} ${outcome.status}` : `${outcome.status} (${outcome.reason ?? 'no answer'})`;
@@ -59,6 +73,9 @@ export class UploadReport {
 
   result(result: UploadResult): void {
     this.finished++;
+    this.retrying.delete(result.input);
+    if (result.ok) this.bytesDone += result.bytes ?? 0;
+    else if (result.status !== 'SKIPPED' && result.status !== 'NOT_ATTEMPTED') this.failed++;
     if (this.options.json) {
       this.writeData(JSON.stringify(toResultRecord(result)));
     } else if (result.ok && result.livenessDataId) {
@@ -68,19 +85,21 @@ export class UploadReport {
       if (this.people && !this.terminal.interactive) {
         this.say(`uploaded ${result.input}${result.bytes ? ` (${formatBytes(result.bytes)})` : ''} in ${formatDuration(result.ms)}`);
       }
+    } else if (result.status === 'SKIPPED') {
+      if (this.people) this.say(this.terminal.color.yellow(`skipped ${result.input}: ${result.reason ?? ''}`));
     } else if (result.status !== 'NOT_ATTEMPTED') {
       this.explain(result);
     }
-    if (this.spinner) this.spinner.text = this.progressText();
+    this.refresh();
   }
 
   /** Stops the spinner and prints the summary (batches) or the final tick (one input). */
   finish(results: readonly UploadResult[], interrupted: boolean): void {
+    clearInterval(this.ticker);
     const spinner = this.spinner;
     this.spinner = undefined;
-    const uploaded = results.filter((r) => r.ok).length;
-    const notAttempted = results.filter((r) => r.status === 'NOT_ATTEMPTED');
     const { color } = this.terminal;
+    const notAttempted = results.filter((r) => r.status === 'NOT_ATTEMPTED');
     if (notAttempted.length > 0) {
       spinner?.clear();
       this.terminal.err(color.yellow(`${notAttempted.length} not attempted: ${notAttempted[0]?.reason?.replace(/^not started: /, '') ?? ''}`));
@@ -89,32 +108,34 @@ export class UploadReport {
       spinner?.stop();
       return;
     }
-    const failed = results.length - uploaded - notAttempted.length - results.filter((r) => r.status === 'SKIPPED').length;
     if (results.length === 1 && !interrupted) {
       const only = results[0] as UploadResult;
       if (only.ok) spinner?.succeed(`Uploaded ${only.input} in ${formatDuration(only.ms)}`);
       else spinner?.fail(`${only.input}: ${only.status}`);
       return;
     }
-    const parts = [`${uploaded} uploaded`];
-    const skipped = results.filter((r) => r.status === 'SKIPPED').length;
-    if (skipped) parts.push(`${skipped} skipped`);
-    if (failed) parts.push(color.red(`${failed} failed`));
-    if (notAttempted.length) parts.push(`${notAttempted.length} not attempted`);
-    parts.push(`${this.retries} ${this.retries === 1 ? 'retry' : 'retries'}`);
-    const line = `${interrupted ? 'Interrupted: ' : ''}${parts.join(', ')} in ${formatDuration(Date.now() - this.started)}`;
+    const line = `${interrupted ? 'Interrupted. ' : ''}${summarize(results, this.retries, Date.now() - this.started)}`;
     if (spinner) {
-      if (failed || interrupted) spinner.fail(line);
+      if (this.failed > 0 || interrupted) spinner.fail(line);
       else spinner.succeed(line);
     } else {
       this.terminal.err(line);
     }
   }
 
-  /** A failure explained: the input, the code and HTTP status, what it means, the server's words, the next step. */
+  /**
+   * A failure explained: the input, the code and HTTP status, what it means, the server's words, the next
+   * step. In a batch the full text comes once per status; later failures with it get one line.
+   */
   private explain(result: UploadResult): void {
     const { color } = this.terminal;
     const explanation = explainFailure(result, this.options.lang, this.options.origins);
+    if (this.explained.has(result.status)) {
+      const reason = result.reason ? `: ${result.reason}` : '';
+      this.say(color.red(`✖ ${explanation.headline}${reason}`));
+      return;
+    }
+    this.explained.add(result.status);
     const lines = [color.red(`✖ ${explanation.headline}`)];
     for (const { label, text } of explanation.lines) lines.push(`  ${label ? `${color.dim(`${label}:`)} ` : ''}${text}`);
     this.say(lines.join('\n'));
@@ -122,7 +143,18 @@ export class UploadReport {
 
   private progressText(current?: string): string {
     if (this.total === 1) return `Uploading ${current ?? ''}`;
-    return `Uploading: ${this.finished}/${this.total} done`;
+    const elapsed = (Date.now() - this.started) / 1000;
+    const rate = elapsed > 0 ? this.finished / elapsed : 0;
+    const parts = [`${this.finished}/${this.total} done`];
+    if (this.failed) parts.push(`${this.failed} failed`);
+    if (this.retrying.size) parts.push(`${this.retrying.size} retrying`);
+    parts.push(formatBytes(this.bytesDone), `${rate.toFixed(1)} files/s`);
+    if (rate > 0 && this.finished < this.total) parts.push(`ETA ${formatDuration(((this.total - this.finished) / rate) * 1000)}`);
+    return `Uploading: ${parts.join(' · ')}`;
+  }
+
+  private refresh(): void {
+    if (this.spinner) this.spinner.text = this.progressText();
   }
 
   /** A line for people on stderr, kept clear of the spinner. */
@@ -136,4 +168,26 @@ export class UploadReport {
     this.spinner?.clear();
     this.terminal.out(line);
   }
+}
+
+/** The closing line of a batch: what happened to every input, the retries, the bytes, the time and rate. */
+export function summarize(results: readonly UploadResult[], retries: number, elapsedMs: number): string {
+  const count = (test: (r: UploadResult) => boolean) => results.filter(test).length;
+  const failures = new Map<string, number>();
+  for (const r of results) {
+    if (!r.ok && r.status !== 'SKIPPED' && r.status !== 'NOT_ATTEMPTED') failures.set(r.status, (failures.get(r.status) ?? 0) + 1);
+  }
+  const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+  const uploaded = count((r) => r.ok);
+  const parts = [`${uploaded} uploaded`];
+  const skipped = count((r) => r.status === 'SKIPPED');
+  if (skipped) parts.push(`${skipped} skipped`);
+  if (failed) parts.push(`${failed} failed (${[...failures].map(([status, n]) => `${status} ${n}`).join(', ')})`);
+  const notAttempted = count((r) => r.status === 'NOT_ATTEMPTED');
+  if (notAttempted) parts.push(`${notAttempted} not attempted`);
+  parts.push(`${retries} ${retries === 1 ? 'retry' : 'retries'}`);
+  const bytes = results.reduce((sum, r) => sum + (r.ok ? (r.bytes ?? 0) : 0), 0);
+  const seconds = elapsedMs / 1000;
+  const rate = seconds > 0 ? ` (${(uploaded / seconds).toFixed(1)} files/s)` : '';
+  return `${parts.join(', ')}; ${formatBytes(bytes)} in ${formatDuration(elapsedMs)}${rate}`;
 }

@@ -1,14 +1,25 @@
 import { homedir } from 'node:os';
 import { EndpointClient } from '../api/client.js';
 import type { Settings, SettingsFlags } from '../config/index.js';
-import { runUploads, skippedResult } from '../engine/run.js';
+import { ManifestWriter, previousUpload, readManifest, resumedResult } from '../engine/manifest.js';
+import { runUploads, skippedResult, type UploadResult } from '../engine/run.js';
+import { UsageError } from '../errors.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
 import { checkInputs, type InputProblem, type UploadJob } from '../inputs/check.js';
+import { expandInputs, parseShard } from '../inputs/expand.js';
+import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { UploadReport } from './report.js';
 import { createTerminal, registerSecret, type Terminal } from './terminal.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
+  filesFrom?: string[];
+  include?: string[];
+  exclude?: string[];
+  manifest?: string;
+  resume?: boolean;
+  dryRun?: boolean;
+  shard?: string;
   allowHttp?: boolean;
   sandbox?: boolean;
   skipInvalid?: boolean;
@@ -22,40 +33,54 @@ export interface UploadCommandOptions extends SettingsFlags {
 /** How long uploads in flight may go on after Ctrl-C / SIGTERM before they are abandoned. */
 const GRACE_MS = 2000;
 
-/** `linkface upload`: settings → input checks → engine → report → exit code. */
-export async function runUploadCommand(inputs: string[], options: UploadCommandOptions): Promise<number> {
+/** What a run will do: the inputs to send, and those it already knows the outcome of. */
+interface BatchPlan {
+  readonly jobs: UploadJob[];
+  /** Invalid inputs passed over with --skip-invalid. */
+  readonly invalid: InputProblem[];
+  /** Inputs the manifest shows uploaded (--resume). */
+  readonly resumed: UploadResult[];
+}
+
+/** `linkface upload`: settings → inputs (expanded, checked, resumed) → engine → report → exit code. */
+export async function runUploadCommand(args: string[], options: UploadCommandOptions): Promise<number> {
   const terminal = await createTerminal(options);
   const { settings, origins } = await loadSettings(options, terminal);
+  if (options.resume && !options.manifest) {
+    throw new UsageError('--resume needs --manifest <file>: the manifest is where linkface records what it uploaded.');
+  }
+  if (args.length === 0 && !options.filesFrom?.length) {
+    throw new UsageError('No input given.', ['Name files, directories, glob patterns or URLs, or use --files-from.']);
+  }
+  const needsAccount = !options.sandbox && !options.dryRun;
+  if (needsAccount && (!settings.apiId || !settings.apiSecret)) {
+    missingCredentials(terminal, !settings.apiId, !settings.apiSecret);
+    return ExitCode.Usage;
+  }
+
+  const plan = await planBatch(args, options, settings, terminal);
+  if (!plan) return ExitCode.Usage;
+  if (options.dryRun) return printDryRun(plan, options, terminal);
 
   let endpoint = settings.endpoint.value;
-  let apiId = settings.apiId?.value;
-  let apiSecret = settings.apiSecret?.value;
+  let apiId = settings.apiId?.value as string;
+  let apiSecret = settings.apiSecret?.value as string;
   let sandbox: { url: string; close(): Promise<void> } | undefined;
-  if (!options.sandbox && (!apiId || !apiSecret)) {
-    missingCredentials(terminal, !apiId, !apiSecret);
-    return ExitCode.Usage;
-  }
-
-  const checked = await checkInputs(inputs, { maxSize: settings.maxSize.value });
-  if (checked.problems.length > 0 && !options.skipInvalid) {
-    reportInvalidInputs(terminal, checked.problems);
-    return ExitCode.Usage;
-  }
-
   if (options.sandbox) {
     const { startSandbox } = await import('../sandbox/index.js');
     sandbox = await startSandbox();
-    endpoint = sandbox.url;
-    apiId = 'sandbox';
-    apiSecret = 'sandbox';
+    ({ url: endpoint } = sandbox);
+    apiId = apiSecret = 'sandbox';
     origins.endpoint = origins.apiId = origins.apiSecret = 'the embedded sandbox (--sandbox)';
-    if (!options.json && !options.quiet) terminal.err(terminal.color.dim(`Using the embedded sandbox at ${sandbox.url} (no account, nothing leaves this machine)`));
+    if (!options.json && !options.quiet) {
+      terminal.err(terminal.color.dim(`Using the embedded sandbox at ${sandbox.url} (no account, nothing leaves this machine)`));
+    }
   }
   try {
     const client = new EndpointClient({
       endpoint,
-      apiId: apiId as string,
-      apiSecret: apiSecret as string,
+      apiId,
+      apiSecret,
       timeoutMs: settings.timeout.value * 1000,
       allowHttp: options.allowHttp,
       connections: settings.concurrency.value,
@@ -68,9 +93,11 @@ export async function runUploadCommand(inputs: string[], options: UploadCommandO
       origins,
       host: new URL(client.uploadUrl).host,
     });
+    const manifest = options.manifest ? new ManifestWriter(options.manifest) : undefined;
     try {
-      return await uploadAll(checked.jobs, checked.problems, client, settings, report, terminal);
+      return await uploadAll(plan, client, settings, report, manifest, terminal);
     } finally {
+      manifest?.close();
       await client.close();
     }
   } finally {
@@ -78,21 +105,63 @@ export async function runUploadCommand(inputs: string[], options: UploadCommandO
   }
 }
 
+/**
+ * Expands the arguments, checks every input (nothing is sent when one is invalid, unless --skip-invalid)
+ * and, with --resume, sets aside what the manifest shows uploaded. Undefined when the run must stop (exit 2).
+ */
+async function planBatch(
+  args: string[],
+  options: UploadCommandOptions,
+  settings: Settings,
+  terminal: Terminal,
+): Promise<BatchPlan | undefined> {
+  const cwd = process.cwd();
+  const expanded = await expandInputs(args, {
+    cwd,
+    include: options.include,
+    exclude: options.exclude,
+    filesFrom: options.filesFrom,
+    shard: options.shard ? parseShard(options.shard) : undefined,
+  });
+  const checked = await checkInputs(expanded.inputs, { maxSize: settings.maxSize.value, cwd });
+  const problems = [...expanded.problems, ...checked.problems];
+  if (problems.length > 0 && !options.skipInvalid) {
+    reportInvalidInputs(terminal, problems);
+    return undefined;
+  }
+  if (!options.resume || !options.manifest) return { jobs: checked.jobs, invalid: problems, resumed: [] };
+  const index = await readManifest(options.manifest);
+  if (index.unreadableLines > 0) {
+    terminal.err(terminal.color.yellow(`warning: ${index.unreadableLines} line(s) of ${options.manifest} are not result records and were ignored.`));
+  }
+  const jobs: UploadJob[] = [];
+  const resumed: UploadResult[] = [];
+  for (const job of checked.jobs) {
+    const id = previousUpload(index, job);
+    if (id) resumed.push(resumedResult(job, id, options.manifest));
+    else jobs.push(job);
+  }
+  return { jobs, invalid: problems, resumed };
+}
+
 async function uploadAll(
-  jobs: UploadJob[],
-  problems: InputProblem[],
+  plan: BatchPlan,
   client: EndpointClient,
   settings: Settings,
   report: UploadReport,
+  manifest: ManifestWriter | undefined,
   terminal: Terminal,
 ): Promise<number> {
   const interruption = watchInterrupts(terminal);
   try {
-    const skipped = problems.map(skippedResult);
-    await report.begin(jobs);
-    for (const result of skipped) report.result(result);
+    const invalid = plan.invalid.map(skippedResult);
+    const known = [...invalid, ...plan.resumed];
+    await report.begin(plan.jobs, known.length);
+    for (const result of known) report.result(result);
+    // Invalid inputs are recorded; inputs skipped by --resume already are.
+    for (const result of invalid) manifest?.append(result);
     const results = await runUploads(
-      jobs,
+      plan.jobs,
       client,
       {
         retries: settings.retries.value,
@@ -100,14 +169,41 @@ async function uploadAll(
         stopSignal: interruption.stop,
         cancelSignal: interruption.cancel,
       },
-      { onAttempt: (event) => report.attempt(event), onResult: (result) => report.result(result) },
+      {
+        onAttempt: (event) => report.attempt(event),
+        onResult: (result) => {
+          manifest?.append(result);
+          report.result(result);
+        },
+      },
     );
-    const all = [...skipped, ...results];
+    const all = [...known, ...results];
     report.finish(all, interruption.interrupted());
     return exitCodeFor(all, interruption.interrupted());
   } finally {
     interruption.dispose();
   }
+}
+
+/** --dry-run: what would be uploaded and what skipped, on stdout; nothing is sent. */
+function printDryRun(plan: BatchPlan, options: UploadCommandOptions, terminal: Terminal): number {
+  const skipped = [...plan.invalid.map(skippedResult), ...plan.resumed];
+  if (options.json) {
+    for (const job of plan.jobs) {
+      terminal.out(JSON.stringify({ input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes, action: 'upload' }));
+    }
+    for (const r of skipped) {
+      terminal.out(JSON.stringify({ input: r.input, kind: r.kind, sha256: r.sha256, bytes: r.bytes, action: 'skip', reason: r.reason }));
+    }
+  } else {
+    for (const job of plan.jobs) terminal.out(`upload\t${job.input}`);
+    for (const r of skipped) terminal.out(`skip\t${r.input}\t${r.reason ?? ''}`);
+  }
+  if (!options.quiet) {
+    const bytes = plan.jobs.reduce((sum, job) => sum + (job.bytes ?? 0), 0);
+    terminal.err(`Dry run: ${plan.jobs.length} would be uploaded (${formatBytes(bytes)}), ${skipped.length} skipped; nothing was sent.`);
+  }
+  return ExitCode.Ok;
 }
 
 /**

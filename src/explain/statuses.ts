@@ -200,8 +200,8 @@ export const STATUS_TABLE: Readonly<Record<KnownFailureStatus, StatusEntry>> = {
       zh: '账户调用次数已超出限额,重试无效。',
     },
     nextStep: {
-      en: 'Buy more quota from Linkface or switch to another account (--profile); rerun with --resume to upload only what is missing.',
-      zh: '请向 Linkface 购买更多调用次数或改用其他账户(--profile);之后用 --resume 重跑,只上传未完成的部分。',
+      en: 'Buy more quota from Linkface or switch to another account (--profile); rerun with --manifest FILE --resume to upload only what is missing.',
+      zh: '请向 Linkface 购买更多调用次数或改用其他账户(--profile);之后用 --manifest 文件 --resume 重跑,只上传未完成的部分。',
     },
     settings: ['apiId'],
   },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ describe('linkface upload: success', () => {
     const lines = run.stdout.trimEnd().split('\n').map((line) => line.split('\t'));
     expect(lines.map(([, input]) => input).sort()).toEqual([...inputs].sort());
     expect(lines.map(([id]) => id).sort()).toEqual(sandbox.uploads().map((u) => u.livenessDataId).sort());
-    expect(run.stderr).toMatch(/3 uploaded, 0 retries in /);
+    expect(run.stderr).toMatch(/^3 uploaded, 0 retries; 40 KiB in \d+ ms \([\d.]+ files\/s\)$/m);
   });
 
   it('reads the file from standard input with -', async () => {
@@ -222,15 +222,17 @@ describe('linkface upload: bad input sends nothing', () => {
   it('lists every invalid input and exits 2 having sent nothing', async () => {
     const empty = file('empty.bin', '');
     const big = file('big.bin', Buffer.alloc(5 * 1024 * 1024 + 1));
-    const run = await runCli(['upload', ALICE, join(dir, 'missing.bin'), empty, big, 'ftp://x/y', dir], { env });
+    const emptyFolder = join(dir, 'nothing-here');
+    mkdirSync(emptyFolder, { recursive: true });
+    const run = await runCli(['upload', ALICE, join(dir, 'missing.bin'), empty, big, 'ftp://x/y', emptyFolder], { env });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/5 inputs are not valid; nothing was uploaded/);
     expect(run.stderr).toMatch(/missing\.bin: no such file/);
     expect(run.stderr).toMatch(/empty\.bin: is empty/);
-    expect(run.stderr).toMatch(/big\.bin: is 5 MiB, over the 5 MiB limit/);
+    expect(run.stderr).toMatch(/big\.bin: is 5242881 bytes, over the 5242880-byte limit/);
     expect(run.stderr).toMatch(/ftp:\/\/x\/y: unsupported URL scheme/);
-    expect(run.stderr).toMatch(/is a directory/);
+    expect(run.stderr).toMatch(/nothing-here: the directory has no files to upload/);
     expect(sandbox.requests).toHaveLength(0);
   });
 

@@ -1,0 +1,116 @@
+import { createReadStream, closeSync, openSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { UsageError } from '../errors.js';
+import type { UploadJob } from '../inputs/check.js';
+import { toResultRecord, type UploadResult } from './run.js';
+
+/**
+ * Appends one result record (NDJSON) per finished input. Each line is written with one synchronous write
+ * straight to the file, so a crash or a kill right after loses nothing that finished, and a line is never
+ * half-written by this process.
+ */
+export class ManifestWriter {
+  private readonly fd: number;
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.fd = openSync(path, 'a');
+    } catch (error) {
+      throw new UsageError(`Cannot open the manifest ${path} for writing: ${(error as { code?: string }).code ?? String(error)}.`);
+    }
+  }
+
+  append(result: UploadResult): void {
+    writeSync(this.fd, `${JSON.stringify(toResultRecord(result))}\n`);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** What a manifest shows as already uploaded: by content for files, by URL for URLs. */
+export interface UploadedIndex {
+  readonly bySha256: ReadonlyMap<string, string>;
+  readonly byUrl: ReadonlyMap<string, string>;
+  /** Lines that are not records (a line cut short by a power loss, say): ignored, and counted here. */
+  readonly unreadableLines: number;
+}
+
+/** Reads a manifest for `--resume`; a missing file is an empty one (the first run of a batch). */
+export async function readManifest(path: string): Promise<UploadedIndex> {
+  const bySha256 = new Map<string, string>();
+  const byUrl = new Map<string, string>();
+  let unreadableLines = 0;
+  try {
+    const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      const record = parseRecord(line);
+      if (!record) unreadableLines++;
+      else if (record.ok && record.id && record.kind === 'url') byUrl.set(normalizeUrl(record.input), record.id);
+      else if (record.ok && record.id && record.sha256) bySha256.set(record.sha256, record.id);
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'ENOENT') throw new UsageError(`Cannot read the manifest ${path}: ${code ?? String(error)}.`);
+  }
+  return { bySha256, byUrl, unreadableLines };
+}
+
+/** The id a manifest already holds for this job, if it was uploaded before. */
+export function previousUpload(index: UploadedIndex, job: UploadJob): string | undefined {
+  if (job.kind === 'url') return index.byUrl.get(normalizeUrl(job.input));
+  return job.sha256 ? index.bySha256.get(job.sha256) : undefined;
+}
+
+/** The result for an input `--resume` skips: it is not sent again, and the run still counts as a success. */
+export function resumedResult(job: UploadJob, id: string, manifest: string): UploadResult {
+  return {
+    input: job.input,
+    kind: job.kind,
+    sha256: job.sha256,
+    bytes: job.bytes,
+    ok: false,
+    status: 'SKIPPED',
+    reason: `already uploaded as ${id} (${manifest})`,
+    retryable: false,
+    attempts: 0,
+    ms: 0,
+    at: new Date().toISOString(),
+  };
+}
+
+interface ManifestRecord {
+  input: string;
+  kind: string;
+  sha256?: string;
+  ok: boolean;
+  id?: string;
+}
+
+function parseRecord(line: string): ManifestRecord | undefined {
+  try {
+    const value = JSON.parse(line) as Record<string, unknown>;
+    if (typeof value !== 'object' || value === null || typeof value.input !== 'string') return undefined;
+    return {
+      input: value.input,
+      kind: typeof value.kind === 'string' ? value.kind : 'file',
+      sha256: typeof value.sha256 === 'string' ? value.sha256 : undefined,
+      ok: value.ok === true,
+      id: typeof value.liveness_data_id === 'string' ? value.liveness_data_id : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function normalizeUrl(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}

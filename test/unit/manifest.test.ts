@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManifestWriter, previousUpload, readManifest, resumedResult } from '../../src/engine/manifest.js';
+import type { UploadResult } from '../../src/engine/run.js';
+import { UsageError } from '../../src/errors.js';
+import type { UploadJob } from '../../src/inputs/check.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'linkface-manifest-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const result = (extra: Partial<UploadResult>): UploadResult => ({
+  input: 'a.bin',
+  kind: 'file',
+  ok: true,
+  status: 'OK',
+  retryable: false,
+  attempts: 1,
+  ms: 5,
+  at: '2026-11-24T10:00:00.000Z',
+  ...extra,
+});
+const fileJob = (sha256: string): UploadJob => ({ input: 'x.bin', kind: 'file', sha256, bytes: 1, payload: { kind: 'file', path: '/x.bin', filename: 'x.bin', bytes: 1 } });
+const urlJob = (input: string): UploadJob => ({ input, kind: 'url', payload: { kind: 'url', url: input } });
+
+describe('the manifest', () => {
+  it('appends one SPEC record per result, and reads back what was uploaded', async () => {
+    const path = join(dir, 'm.ndjson');
+    const writer = new ManifestWriter(path);
+    writer.append(result({ sha256: 'aaa', livenessDataId: 'id-a', requestId: 'TID1', httpStatus: 200, bytes: 3 }));
+    writer.append(result({ input: 'b.bin', sha256: 'bbb', ok: false, status: 'INTERNAL_ERROR', reason: 'boom' }));
+    writer.append(result({ input: 'https://x.example/a b.bin', kind: 'url', livenessDataId: 'id-url' }));
+    writer.close();
+    const first = JSON.parse(readFileSync(path, 'utf8').split('\n')[0] as string);
+    expect(first).toEqual({
+      input: 'a.bin',
+      kind: 'file',
+      sha256: 'aaa',
+      bytes: 3,
+      ok: true,
+      status: 'OK',
+      liveness_data_id: 'id-a',
+      request_id: 'TID1',
+      http_status: 200,
+      attempts: 1,
+      ms: 5,
+      at: '2026-11-24T10:00:00.000Z',
+    });
+    const index = await readManifest(path);
+    expect(previousUpload(index, fileJob('aaa'))).toBe('id-a');
+    expect(previousUpload(index, fileJob('bbb'))).toBeUndefined();
+    // The same URL, as given or percent-encoded, is the same input.
+    expect(previousUpload(index, urlJob('https://x.example/a%20b.bin'))).toBe('id-url');
+    expect(previousUpload(index, urlJob('https://x.example/other.bin'))).toBeUndefined();
+  });
+
+  it('ignores, and counts, a line cut short', async () => {
+    const path = join(dir, 'cut.ndjson');
+    writeFileSync(path, `${JSON.stringify({ input: 'a', kind: 'file', sha256: 's', ok: true, liveness_data_id: 'i' })}\n{"input":"b","ki`);
+    const index = await readManifest(path);
+    expect(index.unreadableLines).toBe(1);
+    expect(index.bySha256.get('s')).toBe('i');
+  });
+
+  it('treats a missing manifest as empty, and an unreadable one as a usage error', async () => {
+    expect((await readManifest(join(dir, 'none.ndjson'))).bySha256.size).toBe(0);
+    await expect(readManifest(dir)).rejects.toThrow(UsageError);
+    expect(() => new ManifestWriter(join(dir, 'no/such/dir/m.ndjson'))).toThrow(/Cannot open the manifest/);
+  });
+
+  it('skips a resumed input as SKIPPED, naming the earlier id', () => {
+    expect(resumedResult(fileJob('aaa'), 'id-a', 'm.ndjson')).toMatchObject({
+      status: 'SKIPPED',
+      ok: false,
+      attempts: 0,
+      reason: 'already uploaded as id-a (m.ndjson)',
+    });
+  });
+});
