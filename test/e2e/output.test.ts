@@ -115,4 +115,25 @@ describe('interruption', () => {
     expect(records[0].reason).toMatch(/interrupted before the server answered/);
     expect(sandbox.requests).toHaveLength(1);
   });
+
+  it('a second SIGINT exits at once; SIGTERM behaves as the first SIGINT', async () => {
+    await sandbox.close();
+    sandbox = await startSandbox({ latencyMs: 10_000 });
+    for (const signals of [['SIGINT', 'SIGINT'], ['SIGTERM']] as const) {
+      let child: import('node:child_process').ChildProcess | undefined;
+      const pending = runCli(['upload', '--quiet', ALICE], { env: sandboxEnv(sandbox.url), onSpawn: (c) => (child = c) });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const sent = Date.now();
+      for (const signal of signals) {
+        child?.kill(signal);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const run = await pending;
+      expect(run.code).toBe(130);
+      // Twice: out at once; once: the in-flight upload gets its 2 s.
+      if (signals.length === 2) expect(Date.now() - sent).toBeLessThan(1500);
+      else expect(Date.now() - sent).toBeGreaterThanOrEqual(1900);
+      expect(run.stderr).toMatch(signals.length === 2 ? /interrupted again; exiting now/ : /finishing uploads in flight/);
+    }
+  });
 });
