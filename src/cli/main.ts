@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { ExitCode } from './exit.js';
 
@@ -132,6 +132,23 @@ A file whose content starts with LINKFACE-SANDBOX-STATUS:<CODE> is answered with
     .action(async (options: Record<string, string>) => {
       const { runSandboxCommand } = await import('./sandbox.js');
       setExit(await runSandboxCommand(options));
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script for commands and flags')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ source <(linkface completion bash)                 # in ~/.bashrc
+  $ linkface completion zsh > "\${fpath[1]}/_linkface"
+  $ linkface completion fish > ~/.config/fish/completions/linkface.fish`,
+    )
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { runCompletionCommand } = await import('./completion.js');
+      setExit(runCompletionCommand(shell, program));
     });
 
   return program;
