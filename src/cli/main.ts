@@ -114,7 +114,7 @@ Examples:
     .option('--host <address>', 'address to bind', '127.0.0.1')
     .option('--api-id <id>', 'the api id the sandbox accepts', 'sandbox')
     .option('--api-secret <secret>', 'the api secret the sandbox accepts', 'sandbox')
-    .option('--latency <ms>', 'delay every answer by this many milliseconds', '0')
+    .option('--latency <ms>', 'answer each request this many milliseconds after it arrived', '0')
     .option('--fail-rate <0..1>', 'share of requests answered 500 INTERNAL_ERROR', '0')
     .option('--rate-limit <per-second>', 'answer 403 RATE_LIMIT_EXCEEDED (with Retry-After) above this rate')
     .option('--reset-rate <0..1>', 'share of requests whose connection is dropped without an answer', '0')

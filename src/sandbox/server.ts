@@ -103,8 +103,11 @@ async function serve(state: SandboxState, req: IncomingMessage, res: ServerRespo
   state.requests.push(record);
   try {
     const outcome = await decide(state, req, record, query);
-    if (outcome.kind === 'answer' && state.settings.latencyMs > 0) {
-      await sleep(state.settings.latencyMs, undefined, { signal: state.closing });
+    // Latency counts from the request's arrival, as a client sees a server's: the work of reading and
+    // checking the request is part of it, not added to it.
+    const wait = state.settings.latencyMs - (performance.now() - started);
+    if (outcome.kind === 'answer' && wait > 0) {
+      await sleep(wait, undefined, { signal: state.closing });
     }
     carryOut(outcome, req, res, record);
   } catch (error) {

@@ -7,7 +7,7 @@ export interface SandboxOptions {
   apiId?: string;
   /** Default `sandbox`. */
   apiSecret?: string;
-  /** Delay before every answer, in milliseconds; default 0. */
+  /** Every answer comes at least this many milliseconds after its request arrived; default 0. */
   latencyMs?: number;
   /** Probability (0..1) that an upload request gets a 500 `INTERNAL_ERROR`. */
   failRate?: number;
