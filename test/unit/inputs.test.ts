@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkInputs, checkUrl } from '../../src/inputs/check.js';
+import { checkInputs, checkUrl, type UploadJob, withDigest } from '../../src/inputs/check.js';
 
 let dir: string;
 beforeAll(() => {
@@ -23,19 +23,25 @@ const check = (inputs: string[], stdin?: Readable & { isTTY?: boolean }) =>
   checkInputs(inputs, { maxSize: 1024, cwd: dir, ...(stdin ? { stdin } : {}) });
 
 describe('checkInputs', () => {
-  it('turns a good file into a job with its size and SHA-256', async () => {
+  it('turns a good file into a job with its size; withDigest adds the SHA-256', async () => {
     const { jobs, problems } = await check(['ok.bin']);
     expect(problems).toEqual([]);
-    expect(jobs).toEqual([
-      {
-        input: 'ok.bin',
-        kind: 'file',
-        bytes: 8,
-        // sha256('liveness')
-        sha256: createHash('sha256').update('liveness').digest('hex'),
-        payload: { kind: 'file', path: join(dir, 'ok.bin'), filename: 'ok.bin', bytes: 8 },
-      },
-    ]);
+    const job = {
+      input: 'ok.bin',
+      kind: 'file',
+      bytes: 8,
+      payload: { kind: 'file', path: join(dir, 'ok.bin'), filename: 'ok.bin', bytes: 8 },
+    };
+    expect(jobs).toEqual([job]);
+    expect(await withDigest(jobs[0] as UploadJob)).toEqual({ ...job, sha256: createHash('sha256').update('liveness').digest('hex') });
+  });
+
+  it('withDigest reports a file that vanished after the check', async () => {
+    const path = join(dir, 'vanishing.bin');
+    writeFileSync(path, 'here for now');
+    const { jobs } = await check(['vanishing.bin']);
+    rmSync(path);
+    expect(await withDigest(jobs[0] as UploadJob)).toBe('no such file or directory');
   });
 
   it.each([
