@@ -1,7 +1,9 @@
-import { openAsBlob } from 'node:fs';
-import { Agent, type Dispatcher, EnvHttpProxyAgent, FormData, request } from 'undici';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { createDispatcher } from './dispatcher.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { FileChangedError, multipartBody } from './multipart.js';
 import { interpretNetworkError, timeoutOutcome } from './network.js';
 import { interpretAnswer } from './response.js';
 import type { AttemptOutcome, UploadPayload } from './types.js';
@@ -31,6 +33,8 @@ export interface ClientOptions {
  */
 export class EndpointClient {
   readonly uploadUrl: string;
+  private readonly origin: string;
+  private readonly path: string;
   private readonly options: ClientOptions;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
@@ -38,6 +42,7 @@ export class EndpointClient {
 
   constructor(options: ClientOptions) {
     this.uploadUrl = uploadUrlFor(options.endpoint, options.allowHttp ?? false);
+    ({ origin: this.origin, pathname: this.path } = new URL(this.uploadUrl));
     this.options = options;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.ownsDispatcher = !options.dispatcher;
@@ -46,21 +51,29 @@ export class EndpointClient {
 
   /** Sends one upload; every way it can end is returned as an outcome, never thrown. */
   async send(payload: UploadPayload, signal?: AbortSignal): Promise<AttemptOutcome> {
-    let body: FormData;
-    try {
-      body = await this.form(payload);
-    } catch (error) {
-      return unreadableFile(error);
-    }
+    // Credentials go in the form, never in the URL, so they stay out of proxy and access logs.
+    const form = multipartBody(
+      [
+        ['api_id', this.options.apiId],
+        ['api_secret', this.options.apiSecret],
+      ],
+      payload,
+    );
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.timeoutMs);
     const combined = signal ? AbortSignal.any([timeout.signal, signal]) : timeout.signal;
     try {
-      const response = await request(this.uploadUrl, {
+      const response = await this.dispatcher.request({
+        origin: this.origin,
+        path: this.path,
         method: 'POST',
-        body,
-        headers: { 'user-agent': USER_AGENT, accept: 'application/json' },
-        dispatcher: this.dispatcher,
+        body: Readable.from(form.body(), { objectMode: false }),
+        headers: {
+          'user-agent': USER_AGENT,
+          accept: 'application/json',
+          'content-type': form.contentType,
+          'content-length': String(form.contentLength),
+        },
         signal: combined,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
@@ -78,7 +91,8 @@ export class EndpointClient {
     } catch (error) {
       if (timeout.signal.aborted) return timeoutOutcome(this.timeoutMs);
       if (signal?.aborted) return interruptedOutcome();
-      return interpretNetworkError(error);
+      const fileProblem = unreadableFile(error);
+      return fileProblem ?? interpretNetworkError(error);
     } finally {
       clearTimeout(timer);
     }
@@ -87,26 +101,6 @@ export class EndpointClient {
   /** Closes the connection pool (when the client created it). */
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close();
-  }
-
-  /** Credentials go in the form, never in the URL, so they stay out of proxy and access logs. */
-  private async form(payload: UploadPayload): Promise<FormData> {
-    const form = new FormData();
-    form.append('api_id', this.options.apiId);
-    form.append('api_secret', this.options.apiSecret);
-    switch (payload.kind) {
-      case 'file':
-        // openAsBlob streams from disk as the request is written: memory stays flat whatever the file size.
-        form.append('file', await openAsBlob(payload.path), payload.filename);
-        break;
-      case 'bytes':
-        form.append('file', new Blob([payload.data]), payload.filename);
-        break;
-      case 'url':
-        form.append('url', payload.url);
-        break;
-    }
-    return form;
   }
 }
 
@@ -139,14 +133,6 @@ export function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
-
-/** A keep-alive pool; through the proxy named by HTTPS_PROXY/HTTP_PROXY (minus NO_PROXY) when one is set. */
-function createDispatcher(connections: number): Dispatcher {
-  const options = { connections, keepAliveTimeout: 10_000 };
-  return PROXY_VARIABLES.some((name) => process.env[name]) ? new EnvHttpProxyAgent(options) : new Agent(options);
-}
-
 async function readBounded(body: AsyncIterable<Uint8Array> & { destroy(): unknown }): Promise<string | undefined> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -165,15 +151,27 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function unreadableFile(error: unknown): AttemptOutcome {
-  const code = (error as { code?: string }).code;
-  return {
-    ok: false,
-    status: 'INVALID_INPUT',
-    reason: code === 'ENOENT' ? 'the file disappeared before it could be sent' : `the file could not be read (${code ?? String(error)})`,
-    retryable: false,
-    maybeDelivered: false,
-  };
+/** The file went away or changed while it was being sent: an input problem, not a network one. */
+function unreadableFile(error: unknown): AttemptOutcome | undefined {
+  const cause = findFileError(error);
+  if (!cause) return undefined;
+  const reason =
+    cause instanceof FileChangedError
+      ? cause.message
+      : cause.code === 'ENOENT'
+        ? 'the file disappeared before it could be sent'
+        : `the file could not be read (${cause.code})`;
+  return { ok: false, status: 'INVALID_INPUT', reason, retryable: false, maybeDelivered: false };
+}
+
+/** undici wraps errors thrown by the body stream; look through the causes for ours or a file-system one. */
+function findFileError(error: unknown): (Error & { code?: string }) | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
+    if (e instanceof FileChangedError) return e;
+    const { code, syscall } = e as { code?: string; syscall?: string };
+    if (code && (syscall === 'open' || syscall === 'read')) return e as Error & { code?: string };
+  }
+  return undefined;
 }
 
 function interruptedOutcome(): AttemptOutcome {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { type LoaderSync, type PublicExplorer, cosmiconfig, defaultLoaders } from 'cosmiconfig';
+import type { LoaderSync, PublicExplorer } from 'cosmiconfig';
 import { labelOf } from './describe.js';
 import { SettingsError, describeIoError } from './errors.js';
 import { shellQuote } from './paths.js';
@@ -29,7 +29,7 @@ export async function findRcFiles(
   homeDir: string,
   env: Record<string, string | undefined>,
 ): Promise<RcFile[]> {
-  const explorer = createExplorer();
+  const explorer = lazyExplorer();
   const project = await findFirst(explorer, projectDirs(resolve(cwd), resolve(homeDir)), PROJECT_NAMES);
   const user =
     (await findFirst(explorer, [join(xdgConfigHome(homeDir, env), 'linkface')], XDG_NAMES)) ??
@@ -40,7 +40,7 @@ export async function findRcFiles(
 /** Reads exactly the file named by `--config` or `LINKFACE_CONFIG`; `via` is where the path came from. */
 export async function loadRcFile(path: string, via: Source): Promise<RcFile> {
   const label = `${path} (from ${labelOf(via)})`;
-  const config = await load(createExplorer(), path, label);
+  const config = await load(lazyExplorer(), path, label);
   if (config === null) {
     const problem = basename(path) === 'package.json' ? 'has no "linkface" key' : 'holds no settings';
     throw new SettingsError(`${label} ${problem}`, { file: path });
@@ -83,7 +83,7 @@ function xdgConfigHome(homeDir: string, env: Record<string, string | undefined>)
  * The first file in `dirs` × `names` that holds settings. As in cosmiconfig's own search, empty files and a
  * package.json without a `linkface` key are passed over.
  */
-async function findFirst(explorer: PublicExplorer, dirs: string[], names: string[]): Promise<RcFile | undefined> {
+async function findFirst(explorer: LazyExplorer, dirs: string[], names: string[]): Promise<RcFile | undefined> {
   for (const dir of dirs) {
     for (const name of names) {
       const path = join(dir, name);
@@ -105,13 +105,13 @@ async function isFile(path: string): Promise<boolean> {
 
 /** The file's settings object; undefined when the file is empty, null when it holds nothing for us. */
 async function load(
-  explorer: PublicExplorer,
+  explorer: LazyExplorer,
   path: string,
   label: string,
 ): Promise<Record<string, unknown> | null | undefined> {
   let result: Awaited<ReturnType<PublicExplorer['load']>>;
   try {
-    result = await explorer.load(path);
+    result = await (await explorer()).load(path);
   } catch (error) {
     throw new SettingsError(`${label} ${loadProblem(error)}`, { file: path });
   }
@@ -131,7 +131,23 @@ function loadProblem(error: unknown): string {
 /** A JSON or YAML syntax error, described without quoting the file (which may hold the secret). */
 class ParseProblem extends Error {}
 
-function createExplorer(): PublicExplorer {
+/** cosmiconfig, loaded only when there is a file to read: most runs have none, and start faster for it. */
+type LazyExplorer = () => Promise<PublicExplorer>;
+
+function lazyExplorer(): LazyExplorer {
+  let explorer: Promise<PublicExplorer> | undefined;
+  return () => {
+    explorer ??= createExplorer();
+    return explorer;
+  };
+}
+
+async function createExplorer(): Promise<PublicExplorer> {
+  // cosmiconfig is CommonJS: its exports are the default export of the ES module view (and only that, once
+  // bundled), so take them from there.
+  const imported = await import('cosmiconfig');
+  const { cosmiconfig, defaultLoaders } = (imported as unknown as { default?: typeof imported }).default ?? imported;
+  const loadYaml = yamlLoader(defaultLoaders['.yaml']);
   return cosmiconfig('linkface', {
     // Every call may come from a different directory or home (tests, library use); always read afresh.
     cache: false,
@@ -151,9 +167,9 @@ const loadJson: LoaderSync = (_path, content) => {
   }
 };
 
-const loadYaml: LoaderSync = (path, content) => {
+const yamlLoader = (parseYaml: LoaderSync): LoaderSync => (path, content) => {
   try {
-    return defaultLoaders['.yaml'](path, content);
+    return parseYaml(path, content);
   } catch (error) {
     // js-yaml's message carries a snippet of the file; its reason and mark do not.
     const { reason, mark } = error as { reason?: string; mark?: { line: number; column: number } };

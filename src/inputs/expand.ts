@@ -1,7 +1,5 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import picomatch from 'picomatch';
-import { glob } from 'tinyglobby';
 import { UsageError } from '../errors.js';
 import { describeFsError, type InputProblem, isUrlInput } from './check.js';
 import { inShard, type Shard } from './shard.js';
@@ -65,7 +63,7 @@ export async function expandInputs(args: readonly string[], options: ExpandOptio
   }
   const expansion: Expansion = {
     cwd: options.cwd,
-    keep: createPathFilter(options.include ?? [], options.exclude ?? []),
+    keep: await createPathFilter(options.include ?? [], options.exclude ?? []),
     filtering: Boolean(options.include?.length || options.exclude?.length),
     inputs: [],
     problems: [],
@@ -116,6 +114,8 @@ async function expandDirectory(expansion: Expansion, directory: string): Promise
 
 async function expandGlob(expansion: Expansion, pattern: string): Promise<void> {
   const { cwd } = expansion;
+  // Loaded only for a pattern: most runs name files or folders, and start faster without it.
+  const { glob } = await import('tinyglobby');
   const found = await glob(pattern, {
     cwd,
     onlyFiles: true,
@@ -174,18 +174,20 @@ function nothingLeft(reason: string, foundBeforeFilters: number, expansion: Expa
  * applies to every pattern, so `raw/**` would never match. Hidden names are matched like any other: the
  * walk and the glob already decided which of them to list.
  */
-function createPathFilter(include: readonly string[], exclude: readonly string[]): PathFilter {
-  const included = include.length > 0 ? compileMatcher(include) : () => true;
-  const excluded = exclude.length > 0 ? compileMatcher(exclude) : () => false;
+async function createPathFilter(include: readonly string[], exclude: readonly string[]): Promise<PathFilter> {
+  if (include.length === 0 && exclude.length === 0) return () => true;
+  // picomatch is CommonJS (`export =`): its function is the default export of the ES module view.
+  const picomatch = ((await import('picomatch')) as unknown as { default: typeof import('picomatch') }).default;
+  const compile = (patterns: readonly string[]): PathFilter => {
+    const matchers = patterns.map((pattern): PathFilter => {
+      const matches = picomatch(pattern, { dot: true });
+      return pattern.includes('/') ? matches : (path) => matches(basename(path));
+    });
+    return (path) => matchers.some((matches) => matches(path));
+  };
+  const included = include.length > 0 ? compile(include) : () => true;
+  const excluded = exclude.length > 0 ? compile(exclude) : () => false;
   return (path) => included(path) && !excluded(path);
-}
-
-function compileMatcher(patterns: readonly string[]): PathFilter {
-  const matchers = patterns.map((pattern): PathFilter => {
-    const matches = picomatch(pattern, { dot: true });
-    return pattern.includes('/') ? matches : (path) => matches(basename(path));
-  });
-  return (path) => matchers.some((matches) => matches(path));
 }
 
 /** The lines of every `--files-from` list, in order; a list that cannot be read is a problem. */
