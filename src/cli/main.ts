@@ -7,6 +7,13 @@ import { ExitCode } from './exit.js';
  * codes; every command's work is imported when that command runs, so `--help` and `--version` stay fast.
  */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  // An error escaping every await (a stray callback, a rejected promise nobody holds) would otherwise be
+  // printed by Node with the objects around it; it goes through the same redacted report as any crash.
+  const crash = (error: unknown) => {
+    void import('./crash.js').then(({ reportCrash }) => process.exit(reportCrash(error)));
+  };
+  process.once('uncaughtException', crash);
+  process.once('unhandledRejection', crash);
   let exitCode: number = ExitCode.Ok;
   const program = buildProgram((code) => {
     exitCode = code;

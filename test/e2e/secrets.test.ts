@@ -74,6 +74,26 @@ describe('the API secret never appears in any output or URL', () => {
     rmSync(rc);
   });
 
+  it('in the report of an error that escapes everything (a JS rc file throwing from a timer)', async () => {
+    const slow = await startSandbox({ apiId: 'canary-id', apiSecret: CANARY, latencyMs: 2000 });
+    try {
+      const project = mkdtempSync(join(tmpdir(), 'linkface-crash-'));
+      writeFileSync(
+        join(project, 'linkface.config.mjs'),
+        `setTimeout(() => { throw new Error('config timer failed for ' + ${JSON.stringify(CANARY)}); }, 300);\n` +
+          `export default { apiId: 'canary-id', apiSecret: ${JSON.stringify(CANARY)}, endpoint: ${JSON.stringify(slow.url)} };\n`,
+      );
+      const run = await runCli(['upload', ALICE], { home, cwd: project });
+      runs.push(['crash', run]);
+      rmSync(project, { recursive: true, force: true });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/linkface: internal error: config timer failed for \*\*\*/);
+      expect(run.stderr).not.toMatch(/at Timeout|node:internal/);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('was sent in the form body only, and never printed', () => {
     expect(runs.length).toBeGreaterThanOrEqual(9);
     for (const [name, run] of runs) {
