@@ -5,28 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startSandbox } from '../../src/sandbox/index.js';
 import type { Sandbox, SandboxOptions } from '../../src/sandbox/index.js';
+import { DOCUMENTED_HTTP_STATUS } from '../documented-codes.js';
 
 const UPLOAD_PATH = '/resources/upload_liveness_data';
 const CREDENTIALS = { api_id: 'sandbox', api_secret: 'sandbox' };
 const MiB = 1024 * 1024;
 const HEX32 = /^[0-9a-f]{32}$/;
 const REQUEST_ID = /^TID[0-9a-f]{32}$/;
-
-/** The error table of api/README.md, written out here so the test does not trust the code's own table. */
-const DOCUMENTED_HTTP_STATUS: Record<string, number> = {
-  ENCODING_ERROR: 400,
-  DOWNLOAD_TIMEOUT: 400,
-  DOWNLOAD_ERROR: 400,
-  WRONG_LIVENESS_DATA: 400,
-  INVALID_ARGUMENT: 400,
-  UNAUTHORIZED: 401,
-  KEY_EXPIRED: 401,
-  RATE_LIMIT_EXCEEDED: 403,
-  NO_PERMISSION: 403,
-  OUT_OF_QUOTA: 403,
-  NOT_FOUND: 404,
-  INTERNAL_ERROR: 500,
-};
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -2,24 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/cli/exit.js';
 import { describeStatus, EXPLAINED_STATUSES, explainFailure, similarStatuses } from '../../src/explain/render.js';
 import { API_ERROR_STATUSES, isRetryableStatus, STATUS_TABLE } from '../../src/explain/statuses.js';
+import { DOCUMENTED_HTTP_STATUS } from '../documented-codes.js';
 
 describe('the status table', () => {
   it('documents the twelve API codes with the HTTP status the endpoint gives', () => {
-    const documented = {
-      ENCODING_ERROR: 400,
-      DOWNLOAD_TIMEOUT: 400,
-      DOWNLOAD_ERROR: 400,
-      WRONG_LIVENESS_DATA: 400,
-      INVALID_ARGUMENT: 400,
-      UNAUTHORIZED: 401,
-      KEY_EXPIRED: 401,
-      RATE_LIMIT_EXCEEDED: 403,
-      NO_PERMISSION: 403,
-      OUT_OF_QUOTA: 403,
-      NOT_FOUND: 404,
-      INTERNAL_ERROR: 500,
-    };
-    expect(Object.fromEntries(API_ERROR_STATUSES.map((s) => [s, STATUS_TABLE[s].httpStatus]))).toEqual(documented);
+    expect(Object.fromEntries(API_ERROR_STATUSES.map((s) => [s, STATUS_TABLE[s].httpStatus]))).toEqual(DOCUMENTED_HTTP_STATUS);
   });
 
   it('marks exactly the four account errors', () => {
