@@ -11,6 +11,8 @@ import type { AttemptOutcome, UploadPayload } from './types.js';
 export const UPLOAD_PATH = '/resources/upload_liveness_data';
 /** No answer of this API comes near this size; a larger body is not read (a misconfigured endpoint, say). */
 const MAX_ANSWER_BYTES = 64 * 1024;
+/** How long close() lets the pool shut down gracefully once no attempt is in flight; see close(). */
+const CLOSE_GRACE_MS = 200;
 
 export interface ClientOptions {
   /** The service root, e.g. `https://cloudapi.linkface.cn`. */
@@ -23,6 +25,13 @@ export interface ClientOptions {
   allowHttp?: boolean;
   /** Sockets kept open to the endpoint; match the number of uploads in flight. Default 4. */
   connections?: number;
+  /**
+   * PEM text of extra certificate authorities to trust (a private CA, a TLS-inspecting proxy), on top of
+   * Node's bundled ones and NODE_EXTRA_CA_CERTS. Ignored with `dispatcher`.
+   */
+  ca?: string;
+  /** Ignore HTTPS_PROXY / HTTP_PROXY: the endpoint runs in this process (the embedded sandbox). */
+  direct?: boolean;
   /** Bring your own undici dispatcher (proxy, TLS options); it is not closed by `close()`. */
   dispatcher?: Dispatcher;
 }
@@ -39,6 +48,8 @@ export class EndpointClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly timeoutMs: number;
+  /** Attempts not yet ended, for close() to wait for. */
+  private readonly inFlight = new Set<Promise<AttemptOutcome>>();
 
   constructor(options: ClientOptions) {
     this.uploadUrl = uploadUrlFor(options.endpoint, options.allowHttp ?? false);
@@ -46,11 +57,20 @@ export class EndpointClient {
     this.options = options;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher = options.dispatcher ?? createDispatcher(options.connections ?? 4);
+    this.dispatcher =
+      options.dispatcher ?? createDispatcher({ connections: options.connections ?? 4, ca: options.ca, direct: options.direct });
   }
 
   /** Sends one upload; every way it can end is returned as an outcome, never thrown. */
-  async send(payload: UploadPayload, signal?: AbortSignal): Promise<AttemptOutcome> {
+  send(payload: UploadPayload, signal?: AbortSignal): Promise<AttemptOutcome> {
+    const attempt = this.attempt(payload, signal);
+    const ended = () => this.inFlight.delete(attempt);
+    this.inFlight.add(attempt);
+    attempt.then(ended, ended);
+    return attempt;
+  }
+
+  private async attempt(payload: UploadPayload, signal?: AbortSignal): Promise<AttemptOutcome> {
     // Credentials go in the form, never in the URL, so they stay out of proxy and access logs.
     const form = multipartBody(
       [
@@ -63,7 +83,7 @@ export class EndpointClient {
     const timer = setTimeout(() => timeout.abort(), this.timeoutMs);
     const combined = signal ? AbortSignal.any([timeout.signal, signal]) : timeout.signal;
     try {
-      const response = await this.dispatcher.request({
+      const request = this.dispatcher.request({
         origin: this.origin,
         path: this.path,
         method: 'POST',
@@ -78,6 +98,7 @@ export class EndpointClient {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
+      const response = await untilAborted(combined, request);
       const text = await readBounded(response.body);
       return interpretAnswer(
         {
@@ -98,9 +119,28 @@ export class EndpointClient {
     }
   }
 
-  /** Closes the connection pool (when the client created it). */
+  /**
+   * Closes the connection pool (when the client created it), once the attempts in flight have ended. undici's
+   * close() also waits for work that an ended attempt left behind and that nothing bounds, such as the
+   * CONNECT of an aborted attempt that a hung proxy never answers: whatever is still open after a short grace
+   * is destroyed, so that a process can exit.
+   */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (!this.ownsDispatcher) return;
+    await Promise.allSettled(this.inFlight);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS);
+    });
+    try {
+      const closed = this.dispatcher.close().then(
+        () => true,
+        () => true,
+      );
+      if (!(await Promise.race([closed, late]))) await this.dispatcher.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
@@ -147,6 +187,30 @@ async function readBounded(body: AsyncIterable<Uint8Array> & { destroy(): unknow
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * undici applies an abort to a request only once it has a connection, so a request still waiting for one
+ * (a proxy that never answers its CONNECT, an address that drops packets) would outlive the per-attempt
+ * timeout. The attempt ends at the abort regardless; undici fails the request itself later.
+ */
+function untilAborted<T extends { body: { destroy(): unknown } }>(signal: AbortSignal, request: Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) response.body.destroy();
+        else resolve(response);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -164,12 +228,15 @@ function unreadableFile(error: unknown): AttemptOutcome | undefined {
   return { ok: false, status: 'INVALID_INPUT', reason, retryable: false, maybeDelivered: false };
 }
 
+/** A socket's read fails with these too (a connection reset mid-upload); a file read never does. */
+const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN']);
+
 /** undici wraps errors thrown by the body stream; look through the causes for ours or a file-system one. */
 function findFileError(error: unknown): (Error & { code?: string }) | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
     if (e instanceof FileChangedError) return e;
     const { code, syscall } = e as { code?: string; syscall?: string };
-    if (code && (syscall === 'open' || syscall === 'read')) return e as Error & { code?: string };
+    if (code && !SOCKET_CODES.has(code) && (syscall === 'open' || syscall === 'read')) return e as Error & { code?: string };
   }
   return undefined;
 }

@@ -1,18 +1,134 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent.js';
 import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js';
 import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
 import api from 'undici/lib/api/index.js';
+import { UsageError } from '../errors.js';
 
 // undici's index loads every part of it (fetch, WebSocket, caches, mocks): about 70 ms and 20 MB before the
 // first request. linkface needs the agent and `request`, so it loads those alone (about 20 ms) and gives
 // dispatchers their `request` method the way undici's own index does.
 Object.assign(DispatcherBase.prototype, api);
 
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+export interface DispatcherOptions {
+  /** Sockets kept open per origin. */
+  connections: number;
+  /** PEM text of extra certificate authorities to trust besides Node's own (see trustingAlso). */
+  ca?: string;
+  /** Connect directly, ignoring the proxy variables: for a server in this very process (--sandbox). */
+  direct?: boolean;
+}
 
 /** A keep-alive pool; through the proxy named by HTTPS_PROXY/HTTP_PROXY (minus NO_PROXY) when one is set. */
-export function createDispatcher(connections: number): Dispatcher {
-  const options = { connections, keepAliveTimeout: 10_000 };
-  return PROXY_VARIABLES.some((name) => process.env[name]) ? new EnvHttpProxyAgent(options) : new Agent(options);
+export function createDispatcher({ connections, ca, direct = false }: DispatcherOptions): Dispatcher {
+  const tls = ca === undefined ? undefined : { secureContext: trustingAlso(ca) };
+  const options = { connections, keepAliveTimeout: 10_000, connect: tls };
+  if (direct) return new Agent(options);
+  const httpProxy = proxyFromEnv('http_proxy', 'HTTP_PROXY');
+  const httpsProxy = proxyFromEnv('https_proxy', 'HTTPS_PROXY');
+  if (!httpProxy && !httpsProxy) return new Agent(options);
+  return new EnvHttpProxyAgent({
+    ...options,
+    // Given explicitly ('' for none), or undici would read the raw variables again. As in undici, an https
+    // endpoint uses HTTP_PROXY when HTTPS_PROXY is not set.
+    httpProxy: httpProxy ?? '',
+    httpsProxy: httpsProxy ?? '',
+    noProxy: noProxyList(),
+    // Through a proxy, undici takes TLS settings apart: for the endpoint inside a CONNECT tunnel, and for an
+    // https:// proxy itself (a private CA often signs both).
+    requestTls: tls,
+    proxyTls: tls,
+    // A plain-http endpoint is asked of the proxy by absolute URI, as curl does: proxies commonly allow
+    // CONNECT to port 443 only (squid's default). https endpoints always go through a CONNECT tunnel.
+    proxyTunnel: false,
+  });
+}
+
+/**
+ * A proxy variable's value as a URL (the lower-case name first, as undici and curl read them). A value
+ * without a scheme (`proxy.example.com:3128`, which curl accepts) means http://. Anything else unusable is a
+ * usage error naming the variable, not its value, which may hold a password.
+ */
+function proxyFromEnv(lower: string, upper: string): string | undefined {
+  const name = process.env[lower] === undefined ? upper : lower;
+  const value = process.env[name]?.trim();
+  if (!value) return undefined;
+  const url = /^[a-z][a-z\d+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let protocol: string | undefined;
+  try {
+    ({ protocol } = new URL(url));
+  } catch {
+    // reported below
+  }
+  if (!protocol || !['http:', 'https:', 'socks5:', 'socks:'].includes(protocol)) {
+    throw new UsageError(`${name} is set but is not a proxy URL.`, [
+      'Set it like http://proxy.example.com:3128 (with http://user:password@… if the proxy asks for credentials), or unset it.',
+    ]);
+  }
+  return url;
+}
+
+/**
+ * The certificates in a PEM file of certificate authorities to trust (`--ca`, LINKFACE_CA_FILE), read once
+ * and checked now, so that a wrong path is a usage error before anything is sent rather than a TLS failure
+ * on every upload. `from` names where the path came from.
+ */
+export function readCaFile(path: string, from: string): string {
+  const fix = 'Give a PEM file holding the certificate(s) of the authority to trust (-----BEGIN CERTIFICATE----- …).';
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`${from}: cannot read the CA certificate file '${path}' (${code}).`, [fix]);
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  const parses = (block: string) => {
+    try {
+      return Boolean(new X509Certificate(block));
+    } catch {
+      return false;
+    }
+  };
+  if (blocks.length === 0 || !blocks.every(parses)) {
+    throw new UsageError(`${from}: '${path}' is not a PEM file of CA certificates.`, [fix]);
+  }
+  return blocks.join('\n');
+}
+
+/**
+ * A TLS context trusting Node's certificate authorities and those in `pem`. Node drops both its bundled
+ * roots and NODE_EXTRA_CA_CERTS as soon as a `ca` option is given, so they are listed again here. Built
+ * once: building it (parsing some 150 certificates) takes about 20 ms, which a `ca` option would cost on
+ * every connection.
+ */
+function trustingAlso(pem: string): SecureContext {
+  // node:tls is loaded here, only when needed: undici loads it for https endpoints only, and it costs ~4 ms.
+  const { createSecureContext, rootCertificates } = process.getBuiltinModule('node:tls');
+  const ca = [...rootCertificates, pem];
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  if (extra) {
+    try {
+      ca.push(readFileSync(extra, 'utf8'));
+    } catch {
+      // Node has already warned at start-up that it could not read this file, and ignores it too.
+    }
+  }
+  return createSecureContext({ ca });
+}
+
+/**
+ * NO_PROXY as undici should read it. undici compares a host in its URL form, so an IPv6 address matches only
+ * bracketed (`[::1]`), and it reads a bare `::1` as host `:` with port 1: bare IPv6 addresses are bracketed.
+ */
+function noProxyList(): string | undefined {
+  const value = process.env.no_proxy ?? process.env.NO_PROXY;
+  return value
+    ?.split(/[,\s]+/)
+    .map((entry) => (isIPv6(entry) ? `[${entry}]` : entry))
+    .join(',');
 }

@@ -66,6 +66,7 @@ Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account
     .option('--dry-run', 'check every input and print what would be uploaded or skipped; send nothing')
     .option('--shard <i/n>', 'take only shard i of n (stable, by input path), to split one batch across machines')
     .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (the secret travels in clear)')
+    .option('--ca <file>', 'PEM file of extra certificate authorities to trust, e.g. a private CA (env LINKFACE_CA_FILE)')
     .option('--sandbox', 'upload to an embedded sandbox started in-process: no account, no network')
     .option('--skip-invalid', 'report invalid inputs and upload the rest instead of stopping')
     .option('--json', 'print one JSON object per input on stdout (NDJSON)')

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { EndpointClient } from '../api/client.js';
+import { readCaFile } from '../api/dispatcher.js';
 import type { Settings, SettingsFlags } from '../config/index.js';
 import { ManifestWriter, previousUpload, readManifest, resumedResult, type UploadedIndex } from '../engine/manifest.js';
 import { runUploads, skippedResult, type UploadResult } from '../engine/run.js';
@@ -23,6 +24,7 @@ export interface UploadCommandOptions extends SettingsFlags {
   dryRun?: boolean;
   shard?: string;
   allowHttp?: boolean;
+  ca?: string;
   sandbox?: boolean;
   skipInvalid?: boolean;
   json?: boolean;
@@ -73,6 +75,10 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
     return ExitCode.Usage;
   }
 
+  // Extra CAs to trust: read and checked once, before anything is planned or sent; the flag wins.
+  const caFile = options.ca ?? process.env.LINKFACE_CA_FILE;
+  const ca = caFile ? readCaFile(caFile, options.ca ? '--ca' : 'LINKFACE_CA_FILE') : undefined;
+
   const plan = await planBatch(args, options, settings, terminal);
   if (!plan) return ExitCode.Usage;
   if (options.dryRun) return printDryRun(plan, options, terminal);
@@ -100,6 +106,9 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
       timeoutMs: settings.timeout.value * 1000,
       allowHttp: options.allowHttp,
       connections: settings.concurrency.value,
+      ca,
+      // The embedded sandbox is in this process: a proxy could not reach it.
+      direct: Boolean(sandbox),
     });
     const report = new UploadReport(terminal, {
       json: Boolean(options.json),

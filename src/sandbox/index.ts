@@ -11,7 +11,8 @@
  * gives INVALID_ARGUMENT naming the valid ones.
  *
  * Faults for testing clients (latency, 500s, rate limiting, dropped connections, scripted answers) are
- * options of `startSandbox` and methods of the `Sandbox` it returns.
+ * options of `startSandbox` and methods of the `Sandbox` it returns; so is https (`tls`), to test a client
+ * against a private certificate authority.
  */
 export { startSandbox } from './server.js';
 export type { ReceivedRequest, Sandbox, SandboxOptions, ScriptedResponse } from './types.js';

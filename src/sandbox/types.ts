@@ -3,6 +3,11 @@ export interface SandboxOptions {
   host?: string;
   /** Default 0: an ephemeral port, read it back from `Sandbox.port`. */
   port?: number;
+  /**
+   * Serve https with this key and certificate (PEM), e.g. to test a private CA; `Sandbox.url` is then
+   * `https://…`. Default: plain http.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
   /** The one account the sandbox accepts; default `sandbox`. */
   apiId?: string;
   /** Default `sandbox`. */
@@ -68,7 +73,7 @@ export interface ReceivedRequest {
 }
 
 export interface Sandbox {
-  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234` (`https://…` with the `tls` option). */
   url: string;
   port: number;
   /** Every request, in arrival order, updated as each is answered. */
