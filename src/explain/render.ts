@@ -27,8 +27,8 @@ export interface Explanation {
 }
 
 const LABELS = {
-  en: { server: 'server said', request: 'request id', next: 'next step', attempts: 'attempts', from: 'now set by' },
-  zh: { server: '服务器原因', request: '请求 id', next: '下一步', attempts: '尝试次数', from: '当前来源' },
+  en: { server: 'server said', details: 'details', request: 'request id', next: 'next step', attempts: 'attempts', from: 'now set by' },
+  zh: { server: '服务器原因', details: '详情', request: '请求 id', next: '下一步', attempts: '尝试次数', from: '当前来源' },
 } as const;
 
 const UNKNOWN: Omit<StatusEntry, 'retry' | 'account'> = {
@@ -55,7 +55,9 @@ export function explainFailure(
   const labels = LABELS[lang];
   const http = facts.httpStatus ? ` (HTTP ${facts.httpStatus})` : '';
   const lines: Array<{ label: string; text: string }> = [{ label: '', text: entry.meaning[lang] }];
-  if (facts.reason) lines.push({ label: labels.server, text: facts.reason });
+  // The tool's own statuses carry the tool's own description, not words from the server.
+  const fromTool = (TOOL_STATUSES as readonly string[]).includes(facts.status);
+  if (facts.reason) lines.push({ label: fromTool ? labels.details : labels.server, text: facts.reason });
   if (facts.requestId) lines.push({ label: labels.request, text: facts.requestId });
   if (facts.attempts && facts.attempts > 1) lines.push({ label: labels.attempts, text: String(facts.attempts) });
   lines.push({ label: labels.next, text: entry.nextStep[lang] });

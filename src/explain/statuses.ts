@@ -240,8 +240,8 @@ export const STATUS_TABLE: Readonly<Record<KnownFailureStatus, StatusEntry>> = {
       zh: '无法连接服务器,或连接中断。',
     },
     nextStep: {
-      en: 'Check the endpoint, your network, and HTTPS_PROXY / NO_PROXY; linkface already retried.',
-      zh: '请检查 endpoint、网络以及 HTTPS_PROXY / NO_PROXY 设置;linkface 已自动重试。',
+      en: 'Check the endpoint, your network and HTTPS_PROXY / NO_PROXY; for a certificate problem, --ca or NODE_EXTRA_CA_CERTS. Dropped and refused connections were already retried.',
+      zh: '请检查 endpoint、网络以及 HTTPS_PROXY / NO_PROXY 设置;证书问题请使用 --ca 或 NODE_EXTRA_CA_CERTS。连接中断或被拒绝时 linkface 已自动重试。',
     },
     settings: ['endpoint'],
   },

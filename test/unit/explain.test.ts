@@ -101,3 +101,12 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(results, interrupted)).toBe(code);
   });
 });
+
+describe('who said what', () => {
+  it("labels the tool's own descriptions as details, and the server's reason as what the server said", () => {
+    const timeout = explainFailure({ status: 'TIMEOUT', reason: 'no answer within 1 s (--timeout)' });
+    expect(timeout.lines).toContainEqual({ label: 'details', text: 'no answer within 1 s (--timeout)' });
+    const refused = explainFailure({ status: 'WRONG_LIVENESS_DATA', httpStatus: 400, reason: 'bad data' });
+    expect(refused.lines).toContainEqual({ label: 'server said', text: 'bad data' });
+  });
+});
