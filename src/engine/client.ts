@@ -18,6 +18,8 @@ export interface LinkfaceClientOptions {
   maxSize?: number;
   /** Allow a plain http:// endpoint that is not loopback. */
   allowHttp?: boolean;
+  /** PEM text of extra certificate authorities to trust, on top of Node's own and NODE_EXTRA_CA_CERTS. */
+  ca?: string;
 }
 
 export interface UploadCallOptions extends UploadHooks {
@@ -46,6 +48,7 @@ export class LinkfaceClient {
       timeoutMs: (options.timeout ?? 30) * 1000,
       allowHttp: options.allowHttp,
       connections: options.concurrency ?? 4,
+      ca: options.ca,
     });
   }
 
