@@ -19,23 +19,24 @@ export interface HttpAnswer {
  */
 export function interpretAnswer(answer: HttpAnswer, kind: 'file' | 'url', now = Date.now()): AttemptOutcome {
   const { httpStatus } = answer;
+  const bad = (reason: string, requestId?: string) => badResponse(answer, reason, now, requestId);
   if (answer.body === undefined) {
-    return badResponse(httpStatus, 'the response body is larger than any answer of this API');
+    return bad('the response body is larger than any answer of this API');
   }
   const json = parseJsonObject(answer.body);
   if (!json) {
-    return badResponse(httpStatus, `HTTP ${httpStatus} with a body that is not JSON${describeBody(answer)}`);
+    return bad(`HTTP ${httpStatus} with a body that is not JSON${describeBody(answer)}`);
   }
   const requestId = stringField(json, 'request_id');
   const reason = stringField(json, 'reason');
   const status = stringField(json, 'status');
   if (!status) {
-    return badResponse(httpStatus, `HTTP ${httpStatus} with JSON that has no "status"`, requestId);
+    return bad(`HTTP ${httpStatus} with JSON that has no "status"`, requestId);
   }
   if (status === 'OK') {
     const id = stringField(json, 'liveness_data_id') ?? stringField(json, 'image_id');
     if (id) return { ok: true, status, httpStatus, livenessDataId: id, requestId, maybeDelivered: true, retryable: false };
-    return badResponse(httpStatus, 'the server answered OK without a liveness_data_id', requestId);
+    return bad('the server answered OK without a liveness_data_id', requestId);
   }
   const retryable = isRetryableStatus(status, kind, httpStatus);
   const retryAfterMs = retryable ? parseRetryAfter(answer.retryAfter, now) : undefined;
@@ -52,14 +53,18 @@ export function interpretAnswer(answer: HttpAnswer, kind: 'file' | 'url', now = 
   };
 }
 
-function badResponse(httpStatus: number, reason: string, requestId?: string): AttemptOutcome {
+function badResponse(answer: HttpAnswer, reason: string, now: number, requestId?: string): AttemptOutcome {
+  const { httpStatus } = answer;
+  const retryable = isRetryableStatus('BAD_RESPONSE', 'file', httpStatus);
   return {
     ok: false,
     status: 'BAD_RESPONSE',
     httpStatus,
     reason,
     requestId,
-    retryable: isRetryableStatus('BAD_RESPONSE', 'file', httpStatus),
+    retryable,
+    // A load balancer's HTML 503 is where Retry-After is most often found.
+    retryAfterMs: retryable ? parseRetryAfter(answer.retryAfter, now) : undefined,
     // A garbled answer may come after the server stored the upload.
     maybeDelivered: httpStatus < 500,
   };

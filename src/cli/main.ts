@@ -14,6 +14,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   };
   process.once('uncaughtException', crash);
   process.once('unhandledRejection', crash);
+  // `linkface --help | head -1`: the reader is gone, so stop quietly, as command-line tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.Ok);
+    crash(error);
+  });
   let exitCode: number = ExitCode.Ok;
   const program = buildProgram((code) => {
     exitCode = code;

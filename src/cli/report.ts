@@ -5,7 +5,7 @@ import { explainFailure } from '../explain/render.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
 import type { UploadJob } from '../inputs/check.js';
 import { formatBytes, formatDuration } from '../units.js';
-import type { Terminal } from './terminal.js';
+import { shown, type Terminal } from './terminal.js';
 
 export interface ReportOptions {
   readonly json: boolean;
@@ -68,7 +68,7 @@ export class UploadReport {
     if (decision.retry && outcome.maybeDelivered) {
       next += '; the request may have reached the server, so this retry may store a duplicate upload';
     }
-    this.say(`${this.terminal.color.dim(`attempt ${event.attempt}`)} POST ${this.options.host} ${event.job.input} → ${answer} in ${formatDuration(event.ms)}; ${next}`);
+    this.say(`${this.terminal.color.dim(`attempt ${event.attempt}`)} POST ${this.options.host} ${shown(event.job.input)} → ${answer} in ${formatDuration(event.ms)}; ${next}`);
   }
 
   result(result: UploadResult): void {
@@ -79,14 +79,14 @@ export class UploadReport {
     if (this.options.json) {
       this.writeData(JSON.stringify(toResultRecord(result)));
     } else if (result.ok && result.livenessDataId) {
-      this.writeData(this.total === 1 ? result.livenessDataId : `${result.livenessDataId}\t${result.input}`);
+      this.writeData(this.total === 1 ? result.livenessDataId : `${result.livenessDataId}\t${shown(result.input)}`);
     }
     if (result.ok) {
       if (this.people && !this.terminal.interactive) {
-        this.say(`uploaded ${result.input}${result.bytes ? ` (${formatBytes(result.bytes)})` : ''} in ${formatDuration(result.ms)}`);
+        this.say(`uploaded ${shown(result.input)}${result.bytes ? ` (${formatBytes(result.bytes)})` : ''} in ${formatDuration(result.ms)}`);
       }
     } else if (result.status === 'SKIPPED') {
-      if (this.people) this.say(this.terminal.color.yellow(`skipped ${result.input}: ${result.reason ?? ''}`));
+      if (this.people) this.say(this.terminal.color.yellow(`skipped ${shown(result.input)}: ${result.reason ?? ''}`));
     } else if (result.status !== 'NOT_ATTEMPTED') {
       this.explain(result);
     }
@@ -110,8 +110,8 @@ export class UploadReport {
     }
     if (results.length === 1 && !interrupted) {
       const only = results[0] as UploadResult;
-      if (only.ok) spinner?.succeed(`Uploaded ${only.input} in ${formatDuration(only.ms)}`);
-      else spinner?.fail(`${only.input}: ${only.status}`);
+      if (only.ok) spinner?.succeed(`Uploaded ${shown(only.input)} in ${formatDuration(only.ms)}`);
+      else spinner?.fail(`${shown(only.input)}: ${only.status}`);
       return;
     }
     const line = `${interrupted ? 'Interrupted. ' : ''}${summarize(results, this.retries, Date.now() - this.started)}`;
@@ -129,7 +129,7 @@ export class UploadReport {
    */
   private explain(result: UploadResult): void {
     const { color } = this.terminal;
-    const explanation = explainFailure(result, this.options.lang, this.options.origins);
+    const explanation = explainFailure({ ...result, input: shown(result.input) }, this.options.lang, this.options.origins);
     if (this.explained.has(result.status)) {
       const reason = result.reason ? `: ${result.reason}` : '';
       this.say(color.red(`✖ ${explanation.headline}${reason}`));

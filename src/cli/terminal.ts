@@ -42,3 +42,16 @@ export async function createTerminal(options: { color?: boolean }): Promise<Term
     interactive: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb' && (process.stderr.columns ?? 0) > 0,
   };
 }
+
+/**
+ * An input as it is shown in a line of text: backslashes and control characters (newline, tab, escape…)
+ * written as `\n`, `\t`, `\x1b`, so a file name can neither break the one-line-per-upload output nor send
+ * codes to the terminal. `--json` has the exact names.
+ */
+export function shown(input: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped here.
+  return input.replace(/[\\\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const named: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}

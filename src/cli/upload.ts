@@ -13,7 +13,7 @@ import { mapWithConcurrency } from '../pool.js';
 import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { UploadReport } from './report.js';
-import { createTerminal, registerSecret, type Terminal } from './terminal.js';
+import { createTerminal, registerSecret, shown, type Terminal } from './terminal.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
   filesFrom?: string[];
@@ -62,6 +62,18 @@ interface BatchPlan {
 /** `linkface upload`: settings → inputs (expanded, checked, resumed) → engine → report → exit code. */
 export async function runUploadCommand(args: string[], options: UploadCommandOptions): Promise<number> {
   const terminal = await createTerminal(options);
+  // Watched from the start: a signal while a large batch is still being checked exits 130 too, with nothing sent.
+  const interruption = watchInterrupts(terminal);
+  try {
+    return await uploadCommand(args, options, terminal, interruption);
+  } finally {
+    interruption.dispose();
+  }
+}
+
+type Interruption = ReturnType<typeof watchInterrupts>;
+
+async function uploadCommand(args: string[], options: UploadCommandOptions, terminal: Terminal, interruption: Interruption): Promise<number> {
   const { settings, origins } = await loadSettings(options, terminal);
   if (options.resume && !options.manifest) {
     throw new UsageError('--resume needs --manifest <file>: the manifest is where linkface records what it uploaded.');
@@ -80,6 +92,7 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
   const ca = caFile ? readCaFile(caFile, options.ca ? '--ca' : 'LINKFACE_CA_FILE') : undefined;
 
   const plan = await planBatch(args, options, settings, terminal);
+  if (interruption.interrupted()) return ExitCode.Interrupted;
   if (!plan) return ExitCode.Usage;
   if (options.dryRun) return printDryRun(plan, options, terminal);
   if (plan.jobs.length <= FEW_UPLOADS) keepWebAssemblyAtBaselineTier();
@@ -120,7 +133,7 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
     });
     const manifest = options.manifest ? new ManifestWriter(options.manifest) : undefined;
     try {
-      return await uploadAll(plan, client, settings, report, manifest, terminal);
+      return await uploadAll(plan, client, settings, report, manifest, interruption);
     } finally {
       manifest?.close();
       await client.close();
@@ -178,49 +191,44 @@ async function uploadAll(
   settings: Settings,
   report: UploadReport,
   manifest: ManifestWriter | undefined,
-  terminal: Terminal,
+  interruption: Interruption,
 ): Promise<number> {
-  const interruption = watchInterrupts(terminal);
-  try {
-    const invalid = plan.invalid.map(skippedResult);
-    await report.begin(plan.jobs, invalid.length);
-    for (const result of invalid) {
-      report.result(result);
-      manifest?.append(result);
-    }
-    const resumeCheckFor = resumeCheck(plan, manifest?.path);
-    // Inputs skipped by --resume are in the manifest already: they are not written again.
-    const resumed = new WeakSet<UploadResult>();
-    const results = await runUploads(
-      plan.jobs,
-      client,
-      {
-        retries: settings.retries.value,
-        concurrency: settings.concurrency.value,
-        stopSignal: interruption.stop,
-        cancelSignal: interruption.cancel,
-        alreadyUploaded:
-          resumeCheckFor &&
-          ((job) => {
-            const result = resumeCheckFor(job);
-            if (result) resumed.add(result);
-            return result;
-          }),
-      },
-      {
-        onAttempt: (event) => report.attempt(event),
-        onResult: (result) => {
-          if (!resumed.has(result)) manifest?.append(result);
-          report.result(result);
-        },
-      },
-    );
-    const all = [...invalid, ...results];
-    report.finish(all, interruption.interrupted());
-    return exitCodeFor(all, interruption.interrupted());
-  } finally {
-    interruption.dispose();
+  const invalid = plan.invalid.map(skippedResult);
+  await report.begin(plan.jobs, invalid.length);
+  for (const result of invalid) {
+    report.result(result);
+    manifest?.append(result);
   }
+  const resumeCheckFor = resumeCheck(plan, manifest?.path);
+  // Inputs skipped by --resume are in the manifest already: they are not written again.
+  const resumed = new WeakSet<UploadResult>();
+  const results = await runUploads(
+    plan.jobs,
+    client,
+    {
+      retries: settings.retries.value,
+      concurrency: settings.concurrency.value,
+      stopSignal: interruption.stop,
+      cancelSignal: interruption.cancel,
+      alreadyUploaded:
+        resumeCheckFor &&
+        ((job) => {
+          const result = resumeCheckFor(job);
+          if (result) resumed.add(result);
+          return result;
+        }),
+    },
+    {
+      onAttempt: (event) => report.attempt(event),
+      onResult: (result) => {
+        if (!resumed.has(result)) manifest?.append(result);
+        report.result(result);
+      },
+    },
+  );
+  const all = [...invalid, ...results];
+  report.finish(all, interruption.interrupted());
+  return exitCodeFor(all, interruption.interrupted());
 }
 
 /** --dry-run: what would be uploaded and what skipped, on stdout; nothing is sent. */
@@ -241,8 +249,8 @@ async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, termi
       terminal.out(JSON.stringify({ input: r.input, kind: r.kind, sha256: r.sha256, bytes: r.bytes, action: 'skip', reason: r.reason }));
     }
   } else {
-    for (const job of toUpload) terminal.out(`upload\t${job.input}`);
-    for (const r of skipped) terminal.out(`skip\t${r.input}\t${r.reason ?? ''}`);
+    for (const job of toUpload) terminal.out(`upload\t${shown(job.input)}`);
+    for (const r of skipped) terminal.out(`skip\t${shown(r.input)}\t${r.reason ?? ''}`);
   }
   if (!options.quiet) {
     const bytes = toUpload.reduce((sum, job) => sum + (job.bytes ?? 0), 0);
@@ -321,6 +329,6 @@ function reportInvalidInputs(terminal: Terminal, problems: readonly InputProblem
   const { color } = terminal;
   const noun = problems.length === 1 ? 'input is' : 'inputs are';
   terminal.err(color.red(`linkface: ${problems.length} ${noun} not valid; nothing was uploaded.`));
-  for (const problem of problems) terminal.err(`  ${problem.input}: ${problem.reason}`);
+  for (const problem of problems) terminal.err(`  ${shown(problem.input)}: ${problem.reason}`);
   terminal.err('Fix them, or pass --skip-invalid to upload the rest.');
 }

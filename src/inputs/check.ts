@@ -93,6 +93,11 @@ async function checkFile(input: string, options: CheckOptions): Promise<UploadJo
   try {
     info = await stat(path);
   } catch (error) {
+    // A name read from a folder that is not valid UTF-8 comes back with U+FFFD in it, and that name does
+    // not exist: say why rather than "no such file".
+    if ((error as { code?: string }).code === 'ENOENT' && input.includes('\uFFFD')) {
+      return 'the file name is not valid UTF-8, so linkface cannot open it; rename the file';
+    }
     return describeFsError(error);
   }
   if (info.isDirectory()) return 'is a directory';

@@ -1,0 +1,356 @@
+/**
+ * Hostile input (issue 5, item 3): file names a shell script would choke on, special files inside a walked
+ * folder, a very large folder, files that change between the check and the upload, patterns that match
+ * nothing, rc files built to hurt the parser, and environment values with stray whitespace or quotes.
+ * Each either works or gets a clear error naming the input, and nothing is sent for what cannot be
+ * uploaded (checked against what the sandbox received).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { runCli, sandboxEnv } from './harness.js';
+
+let root: string;
+let sandbox: Sandbox;
+let env: Record<string, string>;
+let caseCounter = 0;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'linkface-hostile-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+beforeEach(async () => {
+  sandbox = await startSandbox();
+  env = sandboxEnv(sandbox.url);
+});
+afterEach(() => sandbox.close());
+
+/** A fresh, empty working folder for one test. */
+function workdir(): string {
+  const dir = join(root, `case-${caseCounter++}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+const lines = (text: string) => text.split('\n').filter((line) => line !== '');
+type ResultRecord = { input: string; ok: boolean; status: string; reason?: string; liveness_data_id?: string; sha256?: string };
+const records = (text: string) => lines(text).map((line) => JSON.parse(line) as ResultRecord);
+/** SHA-256 of every file the sandbox stored. */
+const storedContents = () => sandbox.uploads().map((u) => u.file?.sha256);
+
+describe('hostile file names', () => {
+  const NAMES = ['a b.bin', ' leading and trailing space .bin', 'quo"te\'s.bin', 'new\nline.bin', 'tab\there.bin', 'back\\slash.bin', '$(touch pwned).bin'];
+
+  it('spaces, quotes, a newline, a tab, a backslash and shell syntax: uploaded, each name exact in --json and the manifest', async () => {
+    const dir = workdir();
+    mkdirSync(join(dir, 'names'));
+    for (const [i, name] of NAMES.entries()) writeFileSync(join(dir, 'names', name), `hostile name ${i}`);
+    const run = await runCli(['upload', '--json', '--manifest', 'm.ndjson', 'names/'], { env, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const out = records(run.stdout);
+    expect(out.map((r) => r.input).sort()).toEqual(NAMES.map((name) => `names/${name}`).sort());
+    expect(records(readFileSync(join(dir, 'm.ndjson'), 'utf8'))).toEqual(out);
+    for (const [i, name] of NAMES.entries()) {
+      const record = out.find((r) => r.input === `names/${name}`);
+      expect(record?.sha256, name).toBe(sha256(`hostile name ${i}`));
+      expect(storedContents()).toContain(record?.sha256);
+    }
+    expect(sandbox.uploads()).toHaveLength(NAMES.length);
+    expect(() => readFileSync(join(dir, 'pwned'))).toThrow();
+  });
+
+  it('a name with a newline or a tab does not break the one-line-per-upload stdout', async () => {
+    const dir = workdir();
+    mkdirSync(join(dir, 'names'));
+    for (const [i, name] of NAMES.entries()) writeFileSync(join(dir, 'names', name), `hostile stdout ${i}`);
+    const run = await runCli(['upload', 'names/'], { env, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    // SPEC "Output": several inputs give one `<id><TAB><input>` line per uploaded input.
+    const rows = lines(run.stdout);
+    expect(rows, run.stdout).toHaveLength(NAMES.length);
+    for (const row of rows) expect(row.split('\t'), JSON.stringify(row)).toHaveLength(2);
+    expect(new Set(rows.map((row) => row.split('\t')[0]))).toEqual(new Set(sandbox.uploads().map((u) => u.livenessDataId)));
+  });
+
+  it('a name that is not UTF-8: uploaded, or reported as such by name (not as missing) with nothing sent', async () => {
+    const dir = workdir();
+    mkdirSync(join(dir, 'raw'));
+    writeFileSync(join(dir, 'raw', 'good.bin'), 'good bytes');
+    const rawName = Buffer.concat([Buffer.from(join(dir, 'raw') + '/'), Buffer.from([0x66, 0xff, 0xfe, 0x80]), Buffer.from('.bin')]);
+    writeFileSync(rawName, 'latin-1 named bytes');
+    for (const args of [['raw/'], ['raw/*.bin']]) {
+      const run = await runCli(['upload', ...args], { env, cwd: dir });
+      if (run.code === 0) {
+        // Uploaded under its real name: the bytes the server got are that file's.
+        expect(storedContents()).toContain(sha256('latin-1 named bytes'));
+      } else {
+        expect(run.code, run.stderr).toBe(2);
+        // It exists: "no such file" would send the user looking for the wrong problem.
+        expect(run.stderr).not.toMatch(/no such file/);
+        expect(run.stderr).toMatch(/raw\/f.*\.bin: .*(UTF-8|encod)/i);
+        expect(sandbox.requests).toHaveLength(0);
+      }
+    }
+  });
+
+  it('a leading dash: `-- -x.bin` and `./-x.bin` upload; a bare `-x.bin` is an unknown option and sends nothing', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, '-x.bin'), 'dash bytes');
+    const bare = await runCli(['upload', '-x.bin'], { env, cwd: dir });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/unknown option '-x\.bin'/);
+    expect(sandbox.requests).toHaveLength(0);
+    for (const args of [['--', '-x.bin'], ['./-x.bin']]) {
+      const before = sandbox.uploads().length;
+      const run = await runCli(['upload', ...args], { env, cwd: dir });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe(`${sandbox.uploads()[before]?.livenessDataId}\n`);
+      expect(sandbox.uploads()[before]?.file).toMatchObject({ filename: '-x.bin', sha256: sha256('dash bytes') });
+    }
+  });
+});
+
+describe('special files in a walked folder', () => {
+  /** real/a.bin, real/sub/b.bin, and beside them: links to directories, loops, a FIFO, a device, a dangling link. */
+  function specialTree(): string {
+    const dir = workdir();
+    const tree = join(dir, 'tree');
+    mkdirSync(join(tree, 'real', 'sub'), { recursive: true });
+    writeFileSync(join(tree, 'real', 'a.bin'), 'regular a');
+    writeFileSync(join(tree, 'real', 'sub', 'b.bin'), 'regular b');
+    symlinkSync('real', join(tree, 'linked-dir'));
+    symlinkSync('.', join(tree, 'real', 'self'));
+    symlinkSync('..', join(tree, 'real', 'sub', 'up'));
+    symlinkSync('loop-b.bin', join(tree, 'loop-a.bin'));
+    symlinkSync('loop-a.bin', join(tree, 'loop-b.bin'));
+    symlinkSync('/dev/null', join(tree, 'null.bin'));
+    symlinkSync('missing.bin', join(tree, 'dangling.bin'));
+    execFileSync('mkfifo', [join(tree, 'fifo.bin')]);
+    return dir;
+  }
+
+  it('symlinked folders, loops, a FIFO, a /dev/null link, a dangling link: only the regular files, each once, no hang', async () => {
+    const dir = specialTree();
+    const started = Date.now();
+    const run = await runCli(['upload', '--json', 'tree/'], { env, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(records(run.stdout).map((r) => r.input).sort()).toEqual(['tree/real/a.bin', 'tree/real/sub/b.bin']);
+    expect(storedContents().sort()).toEqual([sha256('regular a'), sha256('regular b')].sort());
+    expect(sandbox.requests).toHaveLength(2);
+  });
+
+  it('named one by one, each special file is an invalid input named with its reason (exit 2), nothing sent', async () => {
+    const dir = specialTree();
+    const run = await runCli(['upload', 'tree/real/a.bin', 'tree/fifo.bin', 'tree/null.bin', '/dev/null', 'tree/loop-a.bin', 'tree/dangling.bin'], { env, cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/5 inputs are not valid; nothing was uploaded/);
+    expect(run.stderr).toMatch(/tree\/fifo\.bin: is not a regular file \(a named pipe\)/);
+    expect(run.stderr).toMatch(/tree\/null\.bin: is not a regular file \(a device\)/);
+    expect(run.stderr).toMatch(/\/dev\/null: is not a regular file \(a device\)/);
+    expect(run.stderr).toMatch(/tree\/loop-a\.bin: too many levels of symbolic links/);
+    expect(run.stderr).toMatch(/tree\/dangling\.bin: no such file or directory/);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('a glob over the same folder finishes, uploads each regular file once and sends nothing else', async () => {
+    const dir = specialTree();
+    const run = await runCli(['upload', '--json', '--skip-invalid', 'tree/**/*.bin'], { env, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const out = records(run.stdout);
+    expect(out.filter((r) => r.ok).map((r) => r.input).sort()).toEqual(['tree/real/a.bin', 'tree/real/sub/b.bin']);
+    // Whatever the glob listed besides is reported as skipped, by name, never sent.
+    for (const r of out.filter((o) => !o.ok)) {
+      expect(r.status).toBe('SKIPPED');
+      expect(r.input).toMatch(/fifo|null|loop|dangling/);
+    }
+    expect(storedContents().sort()).toEqual([sha256('regular a'), sha256('regular b')].sort());
+    expect(sandbox.requests).toHaveLength(2);
+  });
+
+  it('a folder of 100,000 files: --dry-run lists every one, in order', { timeout: 90_000 }, async () => {
+    const dir = workdir();
+    const big = join(dir, 'big');
+    mkdirSync(big);
+    // Hard links to four small files: far quicker to create than 100,000 inodes (ext4 caps links at 65,000).
+    const sources = [0, 1, 2, 3].map((s) => {
+      const source = join(dir, `source-${s}.bin`);
+      writeFileSync(source, `many ${s}`);
+      return source;
+    });
+    for (let i = 0; i < 100_000; i++) linkSync(sources[i % 4] as string, join(big, `${String(i).padStart(6, '0')}.bin`));
+    const started = Date.now();
+    const run = await runCli(['upload', '--dry-run', 'big/'], { cwd: dir, timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const rows = lines(run.stdout);
+    expect(rows).toHaveLength(100_000);
+    expect(rows[0]).toBe('upload\tbig/000000.bin');
+    expect(rows[99_999]).toBe('upload\tbig/099999.bin');
+    expect(rows.every((row, i) => row === `upload\tbig/${String(i).padStart(6, '0')}.bin`)).toBe(true);
+    expect(run.stderr).toMatch(/Dry run: 100000 would be uploaded \(.*\), 0 skipped; nothing was sent/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(sandbox.requests).toHaveLength(0);
+    rmSync(big, { recursive: true, force: true });
+  });
+});
+
+describe('files that change between the check and the upload', () => {
+  it('a file deleted, one grown, one shrunk while earlier uploads run: INVALID_INPUT naming each, nothing stored for them', async () => {
+    await sandbox.close();
+    sandbox = await startSandbox({ latencyMs: 800 });
+    const dir = workdir();
+    mkdirSync(join(dir, 'c'));
+    for (const name of ['a', 'b', 'c', 'd']) writeFileSync(join(dir, 'c', `${name}.bin`), `changing ${name}`);
+    let child: import('node:child_process').ChildProcess | undefined;
+    const running = runCli(['upload', '-c', '1', '--manifest', 'm.ndjson', 'c/'], { env: sandboxEnv(sandbox.url), cwd: dir, onSpawn: (c) => (child = c) });
+    // One upload at a time: while a.bin is with the (slow) server, the others wait their turn.
+    for (let i = 0; i < 500 && sandbox.requests.length === 0; i++) await sleep(10);
+    expect(sandbox.requests).toHaveLength(1);
+    expect(child).toBeDefined();
+    rmSync(join(dir, 'c', 'b.bin'));
+    appendFileSync(join(dir, 'c', 'c.bin'), ' and then some');
+    truncateSync(join(dir, 'c', 'd.bin'), 3);
+    const run = await running;
+    expect(run.code, run.stderr).toBe(1);
+    // The server notices abandoned requests on its own time.
+    for (let i = 0; i < 200 && sandbox.requests.some((r) => r.status === 'PENDING'); i++) await sleep(10);
+    const manifest = records(readFileSync(join(dir, 'm.ndjson'), 'utf8'));
+    const status = (input: string) => manifest.find((r) => r.input === input);
+    expect(status('c/a.bin')).toMatchObject({ ok: true });
+    expect(status('c/b.bin')).toMatchObject({ ok: false, status: 'INVALID_INPUT' });
+    expect(status('c/b.bin')?.reason).toMatch(/disappeared|no such file/);
+    expect(status('c/c.bin')).toMatchObject({ ok: false, status: 'INVALID_INPUT' });
+    expect(status('c/c.bin')?.reason).toMatch(/grew/);
+    expect(status('c/d.bin')).toMatchObject({ ok: false, status: 'INVALID_INPUT' });
+    expect(status('c/d.bin')?.reason).toMatch(/shrank/);
+    for (const name of ['b', 'c', 'd']) expect(run.stderr).toContain(`c/${name}.bin: INVALID_INPUT`);
+    expect(lines(run.stdout)).toEqual([`${sandbox.uploads()[0]?.livenessDataId}\tc/a.bin`]);
+    // Only a.bin reached the server as an upload; requests begun for the others were abandoned unfinished.
+    expect(sandbox.uploads().map((u) => u.file?.filename)).toEqual(['a.bin']);
+    expect(sandbox.requests.filter((r) => r.file !== undefined).map((r) => r.file?.filename)).toEqual(['a.bin']);
+    expect(sandbox.requests.filter((r) => r.status !== 'OK').every((r) => r.status === 'ABORTED')).toBe(true);
+  });
+});
+
+describe('patterns that match nothing', () => {
+  it('a glob that matches nothing: exit 2 naming the pattern, nothing sent (even for the valid inputs beside it)', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'real.bin'), 'real');
+    const run = await runCli(['upload', 'real.bin', 'captures/**/*.bin'], { env, cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/captures\/\*\*\/\*\.bin: no files match this pattern/);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
+describe('rc files built to hurt', () => {
+  /** Runs an upload that would succeed if the rc file were ignored; returns the run and its duration. */
+  async function uploadWith(dir: string, args: string[] = []) {
+    writeFileSync(join(dir, 'f.bin'), 'rc test bytes');
+    const started = Date.now();
+    const run = await runCli(['upload', ...args, 'f.bin'], { env, cwd: dir, timeoutMs: 10_000 });
+    return { run, ms: Date.now() - started };
+  }
+
+  it('malformed JSON: exit 2 naming the file and the line, never quoting it, nothing sent', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, '.linkfacerc.json'), '{\n  "apiId": "someone",\n  "apiSecret": "hunter2-canary-secret" oops\n}\n');
+    const { run, ms } = await uploadWith(dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${join(dir, '.linkfacerc.json')} is not valid JSON`);
+    expect(run.stderr).toMatch(/line 3, column \d+/);
+    expect(run.stderr).not.toContain('hunter2');
+    expect(ms).toBeLessThan(5000);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  // Sixteen levels of nine aliases each: 9^16 strings if anything expanded it.
+  const laughs = (indent: string) =>
+    [`${indent}l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]`]
+      .concat(Array.from({ length: 16 }, (_, i) => `${indent}l${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(',')}]`))
+      .join('\n');
+  // The same, inside one flow sequence, so that the bomb is the value of a valid key.
+  const flowLaughs = `[&l0 [lol,lol,lol,lol,lol,lol,lol,lol,lol], ${Array.from({ length: 16 }, (_, i) => `&l${i + 1} [${Array(9).fill(`*l${i}`).join(',')}]`).join(', ')}]`;
+  it.each([
+    { where: 'at the top level', file: '.linkfacerc', text: `${laughs('')}\n`, key: /unknown key 'l0'/ },
+    { where: 'inside a profile', file: '.linkfacerc.yaml', text: `profiles:\n  lol:\n${laughs('    ')}\n`, key: /unknown key 'profiles\.lol\.l0'/ },
+    { where: 'as the value of a setting', file: '.linkfacerc.yml', text: `apiId: ${flowLaughs}\n`, key: /apiId must be a non-empty string, got a list/ },
+    { where: 'as a self-referencing profile', file: '.linkfacerc.yaml', text: 'profiles: &p\n  x: *p\n', key: /unknown key 'profiles\.x\.x'/ },
+  ])('YAML with an alias bomb $where: exit 2 naming the file and key, fast, nothing sent', async ({ file, text, key }) => {
+    const dir = workdir();
+    writeFileSync(join(dir, file), text);
+    const { run, ms } = await uploadWith(dir);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(join(dir, file));
+    expect(run.stderr).toMatch(key);
+    expect(ms).toBeLessThan(5000);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it.each([
+    { file: '.linkfacerc.cjs', text: "throw new Error('broken config: cjs');\n", message: 'broken config: cjs' },
+    { file: 'linkface.config.mjs', text: "throw new Error('broken config: mjs');\nexport default {};\n", message: 'broken config: mjs' },
+    { file: '.linkfacerc.js', text: "export default (() => { throw new TypeError('broken config: js'); })();\n", message: 'broken config: js' },
+  ])('a JS config that throws ($file): exit 2 naming the file and its error, nothing sent', async ({ file, text, message }) => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(dir, file), text);
+    const { run, ms } = await uploadWith(dir);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`${join(dir, file)} could not be loaded: ${message}`);
+    expect(run.stderr).not.toMatch(/internal error|at .*:\d+:\d+/);
+    expect(ms).toBeLessThan(5000);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('--config naming a broken file says it came from --config', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'custom.yaml'), 'apiId: [unclosed\n');
+    const { run } = await uploadWith(dir, ['--config', 'custom.yaml']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/custom\.yaml \(from --config\) is not valid YAML: .* at line \d+, column \d+/);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
+describe('environment values with stray whitespace or quotes', () => {
+  it("LINKFACE_API_ID=' sandbox ', LINKFACE_API_SECRET='\"…\"' and friends work, with a warning that never shows the secret", async () => {
+    await sandbox.close();
+    const secret = 'canary-secret-0123456789';
+    sandbox = await startSandbox({ apiSecret: secret });
+    const dir = workdir();
+    writeFileSync(join(dir, 'f.bin'), 'env bytes');
+    const run = await runCli(['upload', 'f.bin'], {
+      cwd: dir,
+      env: {
+        LINKFACE_API_ID: ' sandbox ',
+        LINKFACE_API_SECRET: `"${secret}"`,
+        LINKFACE_ENDPOINT: ` ${sandbox.url}\n`,
+        LINKFACE_TIMEOUT: "'5'",
+        LINKFACE_RETRIES: ' 2\t',
+      },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${sandbox.uploads()[0]?.livenessDataId}\n`);
+    expect(sandbox.uploads()[0]?.fields).toMatchObject({ api_id: 'sandbox', api_secret: secret });
+    expect(run.stderr).toMatch(/warning: LINKFACE_API_SECRET is wrapped in quotes; they were removed/);
+    expect(run.stderr).toMatch(/warning: LINKFACE_TIMEOUT is wrapped in quotes/);
+    expect(run.stderr).not.toContain(secret);
+  });
+
+  it('a secret with an unmatched quote is sent as given and fails as UNAUTHORIZED (exit 3), not silently altered', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'f.bin'), 'env bytes 2');
+    const run = await runCli(['upload', 'f.bin'], { cwd: dir, env: { ...env, LINKFACE_API_SECRET: '"sandbox' } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/UNAUTHORIZED/);
+    expect(sandbox.requests[0]?.fields.api_secret).toBe('"sandbox');
+  });
+});
