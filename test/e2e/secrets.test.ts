@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,11 @@ describe('the API secret never appears in any output or URL', () => {
     expect((await record('plain', ['upload', ALICE])).code).toBe(0);
     expect((await record('verbose', ['upload', '--verbose', ALICE])).code).toBe(0);
     expect((await record('json', ['upload', '--json', '--verbose', ALICE])).code).toBe(0);
+    const manifest = join(home, 'canary-manifest.ndjson');
+    expect((await record('manifest', ['upload', '--manifest', manifest, '--verbose', ALICE, join(home, 'missing.bin'), '--skip-invalid'])).code).toBe(0);
+    const written = readFileSync(manifest, 'utf8');
+    expect(written.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(written).not.toContain(CANARY);
   });
 
   it('on failures and retries, even when the server echoes the secret back', async () => {
