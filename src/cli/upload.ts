@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { homedir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { EndpointClient } from '../api/client.js';
@@ -266,6 +267,8 @@ async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, termi
 function watchInterrupts(terminal: Terminal) {
   const stop = new AbortController();
   const cancel = new AbortController();
+  // Each upload in flight listens on these; a batch has many more than Node's default warning level.
+  setMaxListeners(0, stop.signal, cancel.signal);
   let timer: NodeJS.Timeout | undefined;
   const onSignal = () => {
     if (stop.signal.aborted) {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
@@ -76,6 +77,8 @@ export async function runUploads(
   hooks: UploadHooks = {},
 ): Promise<UploadResult[]> {
   const batch = new AbortController();
+  // Every worker waiting for a slot or a retry listens on it: many more than Node's default warning level.
+  setMaxListeners(0, batch.signal);
   let stopReason: string | undefined;
   const stop = (why: string) => {
     stopReason ??= why;

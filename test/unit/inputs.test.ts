@@ -33,7 +33,28 @@ describe('checkInputs', () => {
       payload: { kind: 'file', path: join(dir, 'ok.bin'), filename: 'ok.bin', bytes: 8 },
     };
     expect(jobs).toEqual([job]);
-    expect(await withDigest(jobs[0] as UploadJob)).toEqual({ ...job, sha256: createHash('sha256').update('liveness').digest('hex') });
+    // A small file is read once: hashed and then sent from memory.
+    expect(await withDigest(jobs[0] as UploadJob)).toEqual({
+      ...job,
+      sha256: createHash('sha256').update('liveness').digest('hex'),
+      payload: { kind: 'bytes', data: Buffer.from('liveness'), filename: 'ok.bin' },
+    });
+  });
+
+  it('withDigest hashes a large file streaming and leaves it to be streamed again', async () => {
+    const data = Buffer.alloc(300 * 1024, 3);
+    writeFileSync(join(dir, 'large.bin'), data);
+    const { jobs } = await checkInputs(['large.bin'], { maxSize: 1024 * 1024, cwd: dir });
+    const digested = await withDigest(jobs[0] as UploadJob);
+    expect(digested).toMatchObject({ sha256: createHash('sha256').update(data).digest('hex'), payload: { kind: 'file' } });
+  });
+
+  it('withDigest reports a small file whose size changed after the check', async () => {
+    const path = join(dir, 'changing.bin');
+    writeFileSync(path, 'four');
+    const { jobs } = await check(['changing.bin']);
+    writeFileSync(path, 'now longer');
+    expect(await withDigest(jobs[0] as UploadJob)).toBe('the file changed size since it was checked (4 bytes, now 10)');
   });
 
   it('withDigest reports a file that vanished after the check', async () => {
