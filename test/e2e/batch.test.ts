@@ -58,6 +58,14 @@ describe('batch inputs through the built command', () => {
     expect(run.stderr).toMatch(/6 uploaded, 0 retries; .* in .* \(.* files\/s\)/);
   });
 
+  it('prints no Node warning with many uploads in flight (-c 16)', async () => {
+    const dir = captures('wide', 40);
+    const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '-c', '16'], { env, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(lines(run.stdout)).toHaveLength(40);
+    expect(run.stderr).not.toMatch(/Warning|\(node:\d+\)/);
+  });
+
   it('expands a quoted glob itself, with --include/--exclude', async () => {
     const dir = captures('glob', 6);
     const run = await runCli(['upload', 'captures/**/*.bin', '--exclude', 'captures/day2/**'], { env, cwd: dir });
