@@ -62,7 +62,10 @@ export async function startProxy(options: TestProxyOptions = {}): Promise<TestPr
     const record = admit(req);
     if (options.hang) return;
     if (record.status === 407) {
-      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test"', connection: 'close' }).end();
+      // Read the request first: answering and closing mid-body would make the client see a reset (and retry)
+      // rather than the 407, depending on timing.
+      req.resume();
+      req.once('end', () => res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test"', connection: 'close' }).end());
       return;
     }
     let target: URL;
