@@ -11,4 +11,4 @@ export { LinkfaceError, UsageError } from './errors.js';
 export { explainFailure, describeStatus } from './explain/render.js';
 export { API_ERROR_STATUSES, type ResultStatus, STATUS_TABLE, TOOL_STATUSES } from './explain/statuses.js';
 export type { UploadJob } from './inputs/check.js';
-export { type Sandbox, type SandboxOptions, startSandbox } from './sandbox/index.js';
+export { type ReceivedRequest, type Sandbox, type SandboxOptions, type ScriptedResponse, startSandbox } from './sandbox/index.js';
