@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { runCli, sandboxEnv } from './harness.js';
+import { lines, parseRecords, runCli, sandboxEnv, sha256 } from './harness.js';
 
 let root: string;
 let sandbox: Sandbox;
@@ -33,9 +32,6 @@ function captures(name: string, n: number): string {
   return dir;
 }
 
-const lines = (text: string) => text.split('\n').filter((line) => line !== '');
-const records = (text: string) => lines(text).map((line) => JSON.parse(line) as Record<string, unknown>);
-const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
 /** How many times each content was stored by the server. */
 function storedCounts(server: Sandbox): Map<string, number> {
@@ -81,7 +77,7 @@ describe('batch inputs through the built command', () => {
     expect(lines(fromFile.stdout)).toHaveLength(2);
     const fromStdin = await runCli(['upload', '--files-from', '-', '--json'], { env, cwd: dir, stdin: 'captures/day1/002.bin\n' });
     expect(fromStdin.code, fromStdin.stderr).toBe(0);
-    expect(records(fromStdin.stdout).map((r) => r.input)).toEqual(['captures/day1/002.bin']);
+    expect(parseRecords(fromStdin.stdout).map((r) => r.input)).toEqual(['captures/day1/002.bin']);
   });
 
   it('uploads identical content once and reports its id for both inputs', async () => {
@@ -128,7 +124,7 @@ describe('batch inputs through the built command', () => {
     writeFileSync(join(dir, 'captures', 'day1', 'bad.bin'), 'LINKFACE-SANDBOX-STATUS:WRONG_LIVENESS_DATA');
     const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '--json'], { env, cwd: dir });
     expect(run.code).toBe(1);
-    const byStatus = records(run.stdout).map((r) => r.status);
+    const byStatus = parseRecords(run.stdout).map((r) => r.status);
     expect(byStatus.filter((s) => s === 'OK')).toHaveLength(4);
     expect(byStatus.filter((s) => s === 'WRONG_LIVENESS_DATA')).toHaveLength(1);
     expect(run.stderr).toMatch(/captures\/day1\/bad\.bin: WRONG_LIVENESS_DATA \(HTTP 400\)/);
@@ -144,7 +140,7 @@ describe('batch inputs through the built command', () => {
       cwd: dir,
     });
     expect(run.code).toBe(3);
-    const manifest = records(readFileSync(join(dir, 'm.ndjson'), 'utf8'));
+    const manifest = parseRecords(readFileSync(join(dir, 'm.ndjson'), 'utf8'));
     expect(manifest).toHaveLength(20);
     expect(manifest.filter((r) => r.status === 'OK')).toHaveLength(2);
     expect(manifest.filter((r) => r.status === 'OUT_OF_QUOTA')).toHaveLength(1);
@@ -164,7 +160,7 @@ describe('batch inputs through the built command', () => {
     child?.kill('SIGINT');
     const interrupted = await first;
     expect(interrupted.code).toBe(130);
-    const firstRecords = records(readFileSync(join(dir, 'm.ndjson'), 'utf8'));
+    const firstRecords = parseRecords(readFileSync(join(dir, 'm.ndjson'), 'utf8'));
     const uploadedFirst = firstRecords.filter((r) => r.ok).length;
     expect(uploadedFirst).toBeGreaterThan(0);
     expect(uploadedFirst).toBeLessThan(40);

@@ -7,14 +7,13 @@
  * FAULT_MATRIX below is the table the README's "Reliability" section reproduces; the tests take their
  * names from it, so the two cannot drift apart.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { type CliRun, runCli, sandboxEnv } from './harness.js';
+import { type CliRun, lines, parseRecords, type ResultRecord, runCli, sandboxEnv, sha256 } from './harness.js';
 import { answerOk, dribbleOk, endlessBody, refusedPort, startFaultProxy, startScriptedHttpServer } from './servers.js';
 
 /** fault → what linkface does → the test that shows it. */
@@ -156,20 +155,6 @@ function input(content?: string | Buffer): { path: string; sha256: string } {
   return { path, sha256: sha256(data) };
 }
 
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const lines = (text: string) => text.split('\n').filter((line) => line !== '');
-type ResultRecord = {
-  input: string;
-  sha256?: string;
-  ok: boolean;
-  status: string;
-  liveness_data_id?: string;
-  reason?: string;
-  http_status?: number;
-  attempts: number;
-  ms: number;
-};
-const parseRecords = (text: string) => lines(text).map((line) => JSON.parse(line) as ResultRecord);
 
 interface Upload {
   readonly run: CliRun;

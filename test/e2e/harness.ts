@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,3 +66,28 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 export function sandboxEnv(url: string, apiId = 'sandbox', apiSecret = 'sandbox'): Record<string, string> {
   return { LINKFACE_ENDPOINT: url, LINKFACE_API_ID: apiId, LINKFACE_API_SECRET: apiSecret };
 }
+
+/** The non-empty lines of a command's output. */
+export const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
+
+export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** A result record as `--json` prints it and a manifest holds it (SPEC "Output"). */
+export interface ResultRecord {
+  input: string;
+  kind: string;
+  sha256?: string;
+  bytes?: number;
+  ok: boolean;
+  status: string;
+  liveness_data_id?: string;
+  reason?: string;
+  request_id?: string;
+  http_status?: number;
+  attempts: number;
+  ms: number;
+  at: string;
+}
+
+/** NDJSON result records, one a line. */
+export const parseRecords = (text: string): ResultRecord[] => lines(text).map((line) => JSON.parse(line) as ResultRecord);

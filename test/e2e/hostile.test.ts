@@ -6,14 +6,13 @@
  * uploaded (checked against what the sandbox received).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { appendFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { runCli, sandboxEnv } from './harness.js';
+import { lines, parseRecords, runCli, sandboxEnv, sha256 } from './harness.js';
 
 let root: string;
 let sandbox: Sandbox;
@@ -37,10 +36,6 @@ function workdir(): string {
   return dir;
 }
 
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const lines = (text: string) => text.split('\n').filter((line) => line !== '');
-type ResultRecord = { input: string; ok: boolean; status: string; reason?: string; liveness_data_id?: string; sha256?: string };
-const records = (text: string) => lines(text).map((line) => JSON.parse(line) as ResultRecord);
 /** SHA-256 of every file the sandbox stored. */
 const storedContents = () => sandbox.uploads().map((u) => u.file?.sha256);
 
@@ -53,9 +48,9 @@ describe('hostile file names', () => {
     for (const [i, name] of NAMES.entries()) writeFileSync(join(dir, 'names', name), `hostile name ${i}`);
     const run = await runCli(['upload', '--json', '--manifest', 'm.ndjson', 'names/'], { env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
-    const out = records(run.stdout);
+    const out = parseRecords(run.stdout);
     expect(out.map((r) => r.input).sort()).toEqual(NAMES.map((name) => `names/${name}`).sort());
-    expect(records(readFileSync(join(dir, 'm.ndjson'), 'utf8'))).toEqual(out);
+    expect(parseRecords(readFileSync(join(dir, 'm.ndjson'), 'utf8'))).toEqual(out);
     for (const [i, name] of NAMES.entries()) {
       const record = out.find((r) => r.input === `names/${name}`);
       expect(record?.sha256, name).toBe(sha256(`hostile name ${i}`));
@@ -141,7 +136,7 @@ describe('special files in a walked folder', () => {
     const run = await runCli(['upload', '--json', 'tree/'], { env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(records(run.stdout).map((r) => r.input).sort()).toEqual(['tree/real/a.bin', 'tree/real/sub/b.bin']);
+    expect(parseRecords(run.stdout).map((r) => r.input).sort()).toEqual(['tree/real/a.bin', 'tree/real/sub/b.bin']);
     expect(storedContents().sort()).toEqual([sha256('regular a'), sha256('regular b')].sort());
     expect(sandbox.requests).toHaveLength(2);
   });
@@ -163,7 +158,7 @@ describe('special files in a walked folder', () => {
     const dir = specialTree();
     const run = await runCli(['upload', '--json', '--skip-invalid', 'tree/**/*.bin'], { env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
-    const out = records(run.stdout);
+    const out = parseRecords(run.stdout);
     expect(out.filter((r) => r.ok).map((r) => r.input).sort()).toEqual(['tree/real/a.bin', 'tree/real/sub/b.bin']);
     // Whatever the glob listed besides is reported as skipped, by name, never sent.
     for (const r of out.filter((o) => !o.ok)) {
@@ -219,7 +214,7 @@ describe('files that change between the check and the upload', () => {
     truncateSync(join(dir, 'c', 'd.bin'), 3);
     const run = await running;
     expect(run.code, run.stderr).toBe(1);
-    const manifest = records(readFileSync(join(dir, 'm.ndjson'), 'utf8'));
+    const manifest = parseRecords(readFileSync(join(dir, 'm.ndjson'), 'utf8'));
     const status = (input: string) => manifest.find((r) => r.input === input);
     expect(status('c/a.bin')).toMatchObject({ ok: true });
     expect(status('c/ahead.bin')).toMatchObject({ ok: true });

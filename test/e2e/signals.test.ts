@@ -9,14 +9,13 @@
  * The points are drawn from a seeded PRNG (LINKFACE_SIGNAL_SEED overrides the seed), so a failure can be
  * replayed; the seed is in the test name.
  */
-import { createHash } from 'node:crypto';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { type CliRun, runCli, sandboxEnv } from './harness.js';
+import { type CliRun, lines, type ResultRecord, runCli, sandboxEnv, sha256 } from './harness.js';
 
 const SEED = Number(process.env.LINKFACE_SIGNAL_SEED ?? 0x5eed2026);
 /**
@@ -50,20 +49,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 
-interface ManifestRecord {
-  input: string;
-  sha256?: string;
-  ok: boolean;
-  status: string;
-  liveness_data_id?: string;
-  reason?: string;
-}
 
 /** The manifest, checked line by line: every line a JSON record, the last one terminated. */
-function readManifest(path: string): ManifestRecord[] {
+function readManifest(path: string): ResultRecord[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -72,9 +61,9 @@ function readManifest(path: string): ManifestRecord[] {
   }
   if (text !== '') expect(text.endsWith('\n'), 'the manifest ends with a complete line').toBe(true);
   return lines(text).map((line, i) => {
-    let record: ManifestRecord;
+    let record: ResultRecord;
     try {
-      record = JSON.parse(line) as ManifestRecord;
+      record = JSON.parse(line) as ResultRecord;
     } catch {
       throw new Error(`manifest line ${i + 1} is not JSON: ${line.slice(0, 200)}`);
     }
