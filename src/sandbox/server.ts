@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+import { createDispatcher } from '../api/dispatcher.js';
 import { errorAnswer, scriptedAnswer } from './answers.js';
 import type { Answer } from './answers.js';
 import { answerUpload, fileTooLarge, UPLOAD_PATH } from './endpoint.js';
@@ -15,6 +16,9 @@ import type { SandboxSettings } from './options.js';
 import { tokenBucket } from './rate-limit.js';
 import type { TokenBucket } from './rate-limit.js';
 import type { ReceivedRequest, Sandbox, SandboxOptions, ScriptedResponse } from './types.js';
+
+/** Downloads of `url` parameters in flight at once from one host. */
+const DOWNLOAD_CONNECTIONS = 64;
 
 /** Room for the form around the largest file; a body beyond it is refused without reading the rest. */
 const FORM_SLACK_BYTES = 64 * 1024;
@@ -37,7 +41,8 @@ type Outcome =
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const settings = resolveOptions(options);
   const closing = new AbortController();
-  const dispatcher = new Agent();
+  // Its own pool, direct: a proxy the host program's environment names is not for the sandbox's downloads.
+  const dispatcher = createDispatcher({ connections: DOWNLOAD_CONNECTIONS, direct: true });
   const state: SandboxState = {
     settings,
     endpoint: {
@@ -80,7 +85,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-async function shutDown(server: Server, closing: AbortController, dispatcher: Agent): Promise<void> {
+async function shutDown(server: Server, closing: AbortController, dispatcher: Dispatcher): Promise<void> {
   closing.abort();
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
   // server.close() ends only idle keep-alive sockets; a hung or slow request's socket would hold it open.

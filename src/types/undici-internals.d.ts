@@ -16,3 +16,8 @@ declare module 'undici/lib/api/index.js' {
   const api: Record<string, unknown>;
   export default api;
 }
+declare module 'undici/lib/interceptor/redirect.js' {
+  import { interceptors } from 'undici';
+  const redirect: typeof interceptors.redirect;
+  export default redirect;
+}

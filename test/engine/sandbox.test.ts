@@ -281,6 +281,20 @@ describe('sandbox: url inputs', () => {
     expect(lines.join('\n')).not.toContain('top-secret');
   });
 
+  it('follows redirects to the content, as a download by the service does', async () => {
+    const origin = await fileServer((req, res) => {
+      if (req.url === '/moved.bin') {
+        res.writeHead(302, { location: '/a.bin' }).end();
+      } else {
+        res.end(req.url === '/a.bin' ? 'liveness data behind a redirect' : '');
+      }
+    });
+    const target = await sandbox();
+    const reply = await post(target, multipart({ ...CREDENTIALS, url: `${origin}/moved.bin` }));
+    expect(reply.httpStatus).toBe(200);
+    expect(reply.json['liveness_data_id']).toMatch(HEX32);
+  });
+
   it('answers DOWNLOAD_TIMEOUT when the url does not answer in time', async () => {
     const origin = await fileServer(() => {});
     const target = await sandbox({ downloadTimeoutMs: 200 });
