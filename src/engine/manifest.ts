@@ -1,5 +1,4 @@
 import { createReadStream, closeSync, openSync, writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
 import type { UploadJob } from '../inputs/check.js';
 import { toResultRecord, type UploadResult } from './run.js';
@@ -45,6 +44,8 @@ export async function readManifest(path: string): Promise<UploadedIndex> {
   const byUrl = new Map<string, string>();
   let unreadableLines = 0;
   try {
+    // node:readline is loaded here, for --resume only: every upload loads this module.
+    const { createInterface } = process.getBuiltinModule('node:readline');
     const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
     for await (const line of lines) {
       if (line.trim() === '') continue;
