@@ -180,7 +180,7 @@ function measure(command, args, { cwd, env, stdinPath } = {}) {
 // ---------------------------------------------------------------------------------------------------------
 
 function checkBuild() {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'linkface.mjs'))) {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'linkface.cjs'))) {
     throw new BenchError('dist/ is missing: the benchmark runs the built CLI. Run `npm ci` (or `npm run build`) first.');
   }
   // A stale build would benchmark old code without saying so.

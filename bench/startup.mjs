@@ -113,7 +113,7 @@ function median(values) {
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'linkface.mjs'))) fail('dist/ is missing: run `npm ci` (or `npm run build`) first');
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'linkface.cjs'))) fail('dist/ is missing: run `npm ci` (or `npm run build`) first');
   if (newest(join(ROOT, 'src')) > newest(join(ROOT, 'dist'))) console.log('warning: src/ has changes newer than dist/; run `npm run build` to benchmark them.');
 
   home = mkdtempSync(join(tmpdir(), 'linkface-startup-'));

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// The command line runs from the esbuild bundle (scripts/build.mjs): each command is a chunk loaded when it runs.
-import { main } from '../dist/cli/linkface.mjs';
+'use strict';
+// The command line runs from one bundle (scripts/build.mjs), compiled from a code cache when there is one (load.js).
+const { main } = require('./load.js').loadCommandLine();
 
-process.exitCode = await main(process.argv);
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

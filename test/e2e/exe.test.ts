@@ -58,6 +58,12 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('the sin
     expect(run).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
   });
 
+  it('compiles the command line from the code cache built into it', async () => {
+    const run = await runExe(['--version'], home, { LINKFACE_DEBUG_STARTUP: '1' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`linkface: code cache accepted (${EXE})\n`);
+  });
+
   it('uploads to its embedded sandbox and prints only the id', async () => {
     const run = await runExe(['upload', '--sandbox', ALICE], home);
     expect(run.stdout).toMatch(/^[0-9a-f]{32}\n$/);

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, FIXTURES } from './harness.js';
@@ -22,7 +22,7 @@ describe('the npm package, packed and installed as a user installs it', () => {
   let packed: string[];
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'cli', 'linkface.mjs'))) throw new Error('dist/ is not built: run `npm run build`');
+    if (!existsSync(join(ROOT, 'dist', 'cli', 'linkface.cjs'))) throw new Error('dist/ is not built: run `npm run build`');
     work = mkdtempSync(join(tmpdir(), 'linkface-pack-'));
     // --ignore-scripts: `prepare` would rebuild dist/ under the feet of the tests running beside this one.
     const pack = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
@@ -47,27 +47,29 @@ describe('the npm package, packed and installed as a user installs it', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('holds only what a user needs: the bin, the bundle, the library and its types', () => {
-    expect(packed).toContain('package.json');
-    expect(packed).toContain('README.md');
-    expect(packed).toContain('bin/linkface.js');
-    expect(packed).toContain('dist/cli/linkface.mjs');
+  it('holds only what a user needs: the bin, the bundle and its code cache, the library and its types', () => {
+    const bin = ['bin/linkface.js', 'bin/load.js', 'bin/package.json'];
+    const cache = `dist/cli/linkface-${process.version}-${process.arch}.cache`;
+    expect(packed).toEqual(expect.arrayContaining(['package.json', 'README.md', ...bin, 'dist/cli/linkface.cjs', cache]));
     expect(packed).toContain('dist/index.js');
     expect(packed).toContain('dist/index.d.ts');
     const unexpected = packed.filter(
       (path) =>
-        !['package.json', 'README.md', 'LICENSE', 'bin/linkface.js'].includes(path) &&
-        !/^dist\/.+\.(js|d\.ts)$/.test(path) &&
-        !/^dist\/cli\/(linkface|chunks\/[\w-]+)\.mjs$/.test(path),
+        !['package.json', 'README.md', 'LICENSE', ...bin, 'dist/cli/linkface.cjs', cache].includes(path) &&
+        !/^dist\/.+\.(js|d\.ts)$/.test(path),
     );
     expect(unexpected).toEqual([]);
     // The library is tsc output from src/index.ts; the command line lives only in the bundle.
     expect(packed.filter((path) => /^dist\/cli\/[^/]+\.(js|d\.ts)$/.test(path))).toEqual([]);
   });
 
-  it('runs as `npx linkface --version`', async () => {
-    const { stdout } = await exec('npx', ['--no', '--', 'linkface', '--version'], { cwd: app, env: npmEnv() });
+  it('runs as `npx linkface --version`, compiled from the code cache built for this Node.js', async () => {
+    const { stdout, stderr } = await exec('npx', ['--no', '--', 'linkface', '--version'], {
+      cwd: app,
+      env: { ...npmEnv(), LINKFACE_DEBUG_STARTUP: '1' },
+    });
     expect(stdout).toBe(`${VERSION}\n`);
+    expect(stderr).toMatch(/^linkface: code cache accepted \(.*node_modules\/linkface-cli\/dist\/cli\/linkface\.cjs\)$/m);
   });
 
   it('uploads with `npx linkface upload --sandbox`', async () => {
@@ -83,6 +85,17 @@ describe('the npm package, packed and installed as a user installs it', () => {
     const script = "import('linkface-cli').then((m) => console.log(typeof m.upload, typeof m.LinkfaceClient, typeof m.startSandbox))";
     const { stdout } = await exec(process.execPath, ['-e', script], { cwd: app });
     expect(stdout).toBe('function function function\n');
+  });
+
+  it('runs without a code cache for its Node.js (one other than the Node.js that built the package)', async () => {
+    rmSync(join(app, 'node_modules', 'linkface-cli', 'dist', 'cli', `linkface-${process.version}-${process.arch}.cache`));
+    writeFileSync(join(app, '.linkfacerc.mjs'), "export default { apiId: 'from-an-es-module' };\n");
+    const { stdout, stderr } = await exec('npx', ['--no', '--', 'linkface', 'config', 'show'], {
+      cwd: app,
+      env: { ...npmEnv(), HOME: app, NO_COLOR: '1', LINKFACE_DEBUG_STARTUP: '1' },
+    });
+    expect(stderr).toMatch(/^linkface: code cache absent for Node\.js v[\d.]+ \w+: compiling .*linkface\.cjs$/m);
+    expect(stdout).toMatch(/^apiId +from-an-es-module /m);
   });
 
   it('gives TypeScript users its types', async () => {
@@ -118,86 +131,75 @@ describe('the npm package, packed and installed as a user installs it', () => {
 });
 
 /**
- * `--version` and `--help` must not load the HTTP client, the rc-file loader, globbing or the spinner: they
- * are what makes a start slow, and src/cli/main.ts imports each command's code only when it runs.
+ * `--version` and `--help` must not run the HTTP client, the rc-file loader, globbing or the spinner: they are
+ * what makes a start slow, and src/cli/main.ts imports each command's code only when it runs.
  *
- * How this is checked: node runs the real bin with a module loader hook (`--import`, `module.register`) that
- * records every file the ESM loader loads; the bundle is ESM, so that is every file of it that is used. Which
- * sources each bundle file holds is in esbuild's metafile (dist/cli/linkface.meta.json, written by
- * scripts/build.mjs). Node's own list of loaded built-in modules (`process.moduleLoadList`) must also show no
- * networking module. A real upload is checked the same way, so the check cannot pass by seeing nothing.
+ * How this is checked: the command line is one bundle in which every module reached through a dynamic import
+ * sits behind its own initializer, a function esbuild names after the module's path (`src/api/client.ts`,
+ * `node_modules/undici/index.js`). V8's coverage (NODE_V8_COVERAGE) says which functions ran, so which modules
+ * did; Node's own list of loaded built-in modules (`process.moduleLoadList`) must show no networking module. A
+ * real upload is checked the same way, so the check cannot pass by seeing nothing.
  */
 describe('start-up of the bundled command line', () => {
-  const HEAVY = /node_modules\/(undici|cosmiconfig|tinyglobby|picomatch|ora|chalk)\/|^src\/(api|engine|config|inputs|sandbox)\//;
-  const NETWORK_BUILTINS = ['http', 'https', 'tls', 'http2'];
+  const HEAVY = /^node_modules\/(undici|cosmiconfig|tinyglobby|picomatch|ora|chalk)\/|^src\/(api|engine|config|inputs|sandbox)\//;
+  // Not node:net: Node loads it for a stdout that is a pipe, as it is here.
+  const NETWORK_BUILTINS = ['http', 'https', 'tls', 'http2', 'dns'];
   let work: string;
-  let meta: { outputs: Record<string, { inputs: Record<string, unknown> }> };
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'linkface-loads-'));
-    meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'cli', 'linkface.meta.json'), 'utf8'));
   });
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  /** Runs `node bin/linkface.js ARGS` and returns the bundle files it loaded, the sources they hold and the built-ins. */
-  async function loads(args: string[]): Promise<{ files: string[]; sources: string[]; builtins: string[] }> {
-    const log = join(work, `${args.join('-').replace(/\W+/g, '_')}.log`);
-    const hooks = join(work, 'hooks.mjs');
+  /** Runs `node bin/linkface.js ARGS`; returns the bundle's modules that ran and the built-in modules loaded. */
+  async function loads(args: string[]): Promise<{ modules: string[]; builtins: string[] }> {
+    const name = `${args.join('-').replace(/\W+/g, '_')}-${Math.random().toString(36).slice(2)}`;
+    const coverage = join(work, `${name}-coverage`);
+    const builtinsLog = join(work, `${name}-builtins.log`);
+    const hook = join(work, `${name}-hook.cjs`);
     writeFileSync(
-      hooks,
-      [
-        "import { appendFileSync } from 'node:fs';",
-        'let log;',
-        'export function initialize(data) { log = data.log; }',
-        "export async function load(url, context, next) { appendFileSync(log, `load ${url}\\n`); return next(url, context); }",
-      ].join('\n'),
-    );
-    const register = join(work, `register-${Date.now()}-${Math.random().toString(36).slice(2)}.mjs`);
-    writeFileSync(
-      register,
-      [
-        "import { register } from 'node:module';",
-        "import { appendFileSync } from 'node:fs';",
-        `const log = ${JSON.stringify(log)};`,
-        `register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log } });`,
-        "process.on('exit', () => appendFileSync(log, process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => `builtin ${m.slice(13)}\\n`).join('')));",
-      ].join('\n'),
+      hook,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(builtinsLog)}, process.moduleLoadList.join('\\n')));`,
     );
     const home = join(work, 'home');
     mkdirSync(home, { recursive: true });
-    await exec(process.execPath, ['--import', pathToFileURL(register).href, BIN, ...args], {
+    await exec(process.execPath, ['--require', hook, BIN, ...args], {
       cwd: home,
-      env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' },
+      env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', NODE_V8_COVERAGE: coverage },
     });
-    const lines = readFileSync(log, 'utf8').trim().split('\n');
-    const files = lines
-      .filter((line) => line.startsWith('load file:'))
-      .map((line) => relative(ROOT, fileURLToPath(line.slice('load '.length))))
-      .filter((file) => file !== 'bin/linkface.js');
-    const sources = files.flatMap((file) => {
-      const output = meta.outputs[file];
-      if (!output) throw new Error(`${file} was loaded but is not in dist/cli/linkface.meta.json`);
-      return Object.keys(output.inputs);
-    });
-    const builtins = lines.filter((line) => line.startsWith('builtin ')).map((line) => line.slice('builtin '.length));
-    return { files, sources, builtins };
+    const bundleUrl = pathToFileURL(join(ROOT, 'dist', 'cli', 'linkface.cjs')).href;
+    const scripts = readdirSync(coverage).flatMap(
+      (file) => (JSON.parse(readFileSync(join(coverage, file), 'utf8')) as V8Coverage).result,
+    );
+    const bundle = scripts.find((script) => script.url === bundleUrl);
+    if (!bundle) throw new Error(`no coverage for ${bundleUrl}`);
+    const modules = bundle.functions
+      .filter((fn) => /^(src|node_modules)\//.test(fn.functionName) && (fn.ranges[0]?.count ?? 0) > 0)
+      .map((fn) => fn.functionName);
+    const builtins = readFileSync(builtinsLog, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('NativeModule '))
+      .map((line) => line.slice('NativeModule '.length));
+    return { modules, builtins };
   }
 
-  it.each(['--version', '--help', 'upload --help'])('`linkface %s` loads commander and nothing heavy', async (line) => {
-    const { files, sources, builtins } = await loads(line.split(' '));
-    expect(files).toContain('dist/cli/linkface.mjs');
-    expect(files.every((file) => file.startsWith('dist/cli/'))).toBe(true);
-    expect(sources).toContain('src/cli/main.ts');
-    expect(sources.some((source) => source.includes('node_modules/commander/'))).toBe(true);
-    expect(sources.filter((source) => HEAVY.test(source))).toEqual([]);
+  it.each(['--version', '--help', 'upload --help'])('`linkface %s` runs commander and nothing heavy', async (line) => {
+    const { modules, builtins } = await loads(line.split(' '));
+    expect(modules).toContain('node_modules/commander/index.js');
+    expect(modules.filter((module) => HEAVY.test(module))).toEqual([]);
     expect(builtins.filter((name) => NETWORK_BUILTINS.includes(name))).toEqual([]);
   });
 
-  it('an upload does load the HTTP client (the check sees what it looks for)', async () => {
-    const { sources, builtins } = await loads(['upload', '--sandbox', join(FIXTURES, 'liveness', 'alice.bin')]);
-    expect(sources.some((source) => source.includes('node_modules/undici/'))).toBe(true);
+  it('an upload does run the HTTP client (the check sees what it looks for)', async () => {
+    const { modules, builtins } = await loads(['upload', '--sandbox', join(FIXTURES, 'liveness', 'alice.bin')]);
+    expect(modules).toContain('src/api/client.ts');
+    expect(modules.some((module) => module.startsWith('node_modules/undici/'))).toBe(true);
     expect(builtins).toContain('http');
   });
 });
+
+interface V8Coverage {
+  result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
+}
