@@ -1,5 +1,3 @@
-import type { ChalkInstance } from 'chalk';
-
 const secrets = new Set<string>();
 
 /** Remembers a secret so that nothing this process prints can contain it. */
@@ -21,26 +19,40 @@ export interface Terminal {
   out(line: string): void;
   /** A line for people on stderr. */
   err(line: string): void;
-  readonly color: ChalkInstance;
+  readonly color: Colors;
   /** stderr is a terminal: spinners and live progress are allowed. */
   readonly interactive: boolean;
 }
 
+/** The styles linkface uses, from chalk when colour is on. */
+export interface Colors {
+  red(text: string): string;
+  yellow(text: string): string;
+  dim(text: string): string;
+}
+
+const PLAIN: Colors = { red: (text) => text, yellow: (text) => text, dim: (text) => text };
+
 /**
  * Colour follows chalk's detection for stderr (FORCE_COLOR included); `--no-color` and a non-empty NO_COLOR
- * turn it off (chalk 5 does not read NO_COLOR itself).
+ * turn it off (chalk 5 does not read NO_COLOR itself). When stderr is not a terminal and FORCE_COLOR is not set,
+ * chalk would say no colour: it is not loaded at all then (scripts and CI start faster for it).
  */
 export async function createTerminal(options: { color?: boolean }): Promise<Terminal> {
-  const { Chalk, supportsColorStderr } = await import('chalk');
   const noColor = options.color === false || Boolean(process.env.NO_COLOR);
-  const level = noColor ? 0 : supportsColorStderr ? supportsColorStderr.level : 0;
+  const colorPossible = Boolean(process.stderr.isTTY) || process.env.FORCE_COLOR !== undefined;
   return {
     out: (line) => process.stdout.write(`${redact(line)}\n`),
     err: (line) => process.stderr.write(`${redact(line)}\n`),
-    color: new Chalk({ level }),
+    color: noColor || !colorPossible ? PLAIN : await chalkColors(),
     // A pseudo-terminal without a size (columns 0) sends ora's line arithmetic into an endless clear.
     interactive: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb' && (process.stderr.columns ?? 0) > 0,
   };
+}
+
+async function chalkColors(): Promise<Colors> {
+  const { Chalk, supportsColorStderr } = await import('chalk');
+  return new Chalk({ level: supportsColorStderr ? supportsColorStderr.level : 0 });
 }
 
 /**

@@ -154,7 +154,7 @@ describe('start-up of the bundled command line', () => {
   });
 
   /** Runs `node bin/linkface.js ARGS`; returns the bundle's modules that ran and the built-in modules loaded. */
-  async function loads(args: string[]): Promise<{ modules: string[]; builtins: string[] }> {
+  async function loads(args: string[], env: Record<string, string> = {}): Promise<{ modules: string[]; builtins: string[] }> {
     const name = `${args.join('-').replace(/\W+/g, '_')}-${Math.random().toString(36).slice(2)}`;
     const coverage = join(work, `${name}-coverage`);
     const builtinsLog = join(work, `${name}-builtins.log`);
@@ -167,7 +167,7 @@ describe('start-up of the bundled command line', () => {
     mkdirSync(home, { recursive: true });
     await exec(process.execPath, ['--require', hook, BIN, ...args], {
       cwd: home,
-      env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', NODE_V8_COVERAGE: coverage },
+      env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', NODE_V8_COVERAGE: coverage, ...env },
     });
     const bundleUrl = pathToFileURL(join(ROOT, 'dist', 'cli', 'linkface.cjs')).href;
     const scripts = readdirSync(coverage).flatMap(
@@ -197,6 +197,13 @@ describe('start-up of the bundled command line', () => {
     expect(modules).toContain('src/api/client.ts');
     expect(modules.some((module) => module.startsWith('node_modules/undici/'))).toBe(true);
     expect(builtins).toContain('http');
+    // stderr is not a terminal and FORCE_COLOR is not set: chalk would say no colour, so it is not run at all.
+    expect(modules.filter((module) => module.startsWith('node_modules/chalk/'))).toEqual([]);
+  });
+
+  it('an upload runs chalk when colour is asked for (FORCE_COLOR)', async () => {
+    const { modules } = await loads(['upload', '--sandbox', join(FIXTURES, 'liveness', 'alice.bin')], { NO_COLOR: '', FORCE_COLOR: '1' });
+    expect(modules).toContain('node_modules/chalk/source/index.js');
   });
 });
 
