@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, constants, readFile, stat } from 'node:fs/promises';
+import { accessSync, closeSync, constants, createReadStream, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { UploadPayload } from '../api/types.js';
-import { mapWithConcurrency } from '../pool.js';
 import { formatBytes } from '../units.js';
 
 /** One checked input, ready to upload. */
@@ -44,23 +43,27 @@ export function isUrlInput(input: string): boolean {
   return SCHEME.test(input);
 }
 
-/** Files checked (stat and SHA-256) at once: enough to keep a disk busy, few enough to stay light. */
-const CHECK_CONCURRENCY = 8;
+/** Inputs checked between two turns of the event loop, so that a signal or a timer is not held up for long. */
+const CHECKS_PER_TURN = 512;
 
 /**
  * Checks every input before anything is sent: files exist, are readable regular files, are not empty and
  * fit the size limit; URLs are well-formed http(s). All problems are collected, not just the first; jobs and
  * problems keep the order of the inputs.
+ *
+ * A file's check is a synchronous stat and access: some microseconds each from the kernel's cache, where an
+ * asynchronous one costs a round trip through the thread pool, and 100,000 inputs are checked in about a second.
  */
 export async function checkInputs(inputs: readonly string[], options: CheckOptions): Promise<CheckedInputs> {
   const firstStdin = inputs.indexOf('-');
-  const checked = await mapWithConcurrency(inputs, CHECK_CONCURRENCY, (input, index) => checkOne(input, index === firstStdin, options));
   const jobs: UploadJob[] = [];
   const problems: InputProblem[] = [];
-  checked.forEach((result, index) => {
-    if (typeof result === 'string') problems.push({ input: inputs[index] as string, reason: result });
+  for (const [index, input] of inputs.entries()) {
+    if (index > 0 && index % CHECKS_PER_TURN === 0) await nextTurn();
+    const result = await checkOne(input, index === firstStdin, options);
+    if (typeof result === 'string') problems.push({ input, reason: result });
     else jobs.push(result);
-  });
+  }
   return { jobs, problems };
 }
 
@@ -87,11 +90,11 @@ export function checkUrl(input: string): UploadJob | string {
   return { input, kind: 'url', payload: { kind: 'url', url: url.href } };
 }
 
-async function checkFile(input: string, options: CheckOptions): Promise<UploadJob | string> {
+function checkFile(input: string, options: CheckOptions): UploadJob | string {
   const path = resolve(options.cwd ?? process.cwd(), input);
-  let info: Awaited<ReturnType<typeof stat>>;
+  let info: Stats;
   try {
-    info = await stat(path);
+    info = statSync(path);
   } catch (error) {
     // A name read from a folder that is not valid UTF-8 comes back with U+FFFD in it, and that name does
     // not exist: say why rather than "no such file".
@@ -105,7 +108,7 @@ async function checkFile(input: string, options: CheckOptions): Promise<UploadJo
   const sizeProblem = checkSize(info.size, options.maxSize);
   if (sizeProblem) return sizeProblem;
   try {
-    await access(path, constants.R_OK);
+    accessSync(path, constants.R_OK);
   } catch (error) {
     return describeFsError(error);
   }
@@ -127,10 +130,8 @@ export async function withDigest(job: UploadJob): Promise<UploadJob | string> {
   if (job.sha256 || payload.kind !== 'file') return job;
   try {
     if (payload.bytes > READ_WHOLE_BYTES) return { ...job, sha256: await hashFile(payload.path) };
-    const data = await readFile(payload.path);
-    if (data.length !== payload.bytes) {
-      return `the file changed size since it was checked (${payload.bytes} bytes, now ${data.length})`;
-    }
+    const data = readSmallFile(payload.path, payload.bytes);
+    if (typeof data === 'string') return data;
     return {
       ...job,
       sha256: createHash('sha256').update(data).digest('hex'),
@@ -139,6 +140,36 @@ export async function withDigest(job: UploadJob): Promise<UploadJob | string> {
   } catch (error) {
     return describeFsError(error);
   }
+}
+
+/**
+ * A small file's bytes, read synchronously: open, fstat, one read and close take some tens of microseconds from
+ * the kernel's cache, a fraction of what the same four steps cost as asynchronous calls, which matters when
+ * the uploads of a batch share one thread. Opened non-blocking: were the file replaced by a named pipe since
+ * it was checked, the open must not wait for a writer (fstat then says what it is).
+ */
+function readSmallFile(path: string, checkedBytes: number): Buffer | string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return `is no longer a regular file (${fileType(info)})`;
+    if (info.size !== checkedBytes) return changedSize(checkedBytes, info.size);
+    const data = Buffer.allocUnsafe(checkedBytes);
+    let size = 0;
+    while (size < checkedBytes) {
+      const read = readSync(fd, data, size, checkedBytes - size, size);
+      if (read === 0) break;
+      size += read;
+    }
+    if (size !== checkedBytes) return changedSize(checkedBytes, size);
+    return data;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function changedSize(checkedBytes: number, bytes: number): string {
+  return `the file changed size since it was checked (${checkedBytes} bytes, now ${bytes})`;
 }
 
 async function checkStdin(options: CheckOptions): Promise<UploadJob | string> {

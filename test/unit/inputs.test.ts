@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,27 @@ describe('checkInputs', () => {
     const { jobs } = await check(['changing.bin']);
     writeFileSync(path, 'now longer');
     expect(await withDigest(jobs[0] as UploadJob)).toBe('the file changed size since it was checked (4 bytes, now 10)');
+  });
+
+  it('withDigest reports a file replaced by a named pipe after the check, without waiting for a writer', async () => {
+    const path = join(dir, 'replaced.bin');
+    writeFileSync(path, 'liveness');
+    const { jobs } = await check(['replaced.bin']);
+    rmSync(path);
+    execFileSync('mkfifo', [path]);
+    expect(await withDigest(jobs[0] as UploadJob)).toBe('is no longer a regular file (a named pipe)');
+  });
+
+  it('checks many inputs in order, letting the event loop run between them', async () => {
+    const names = Array.from({ length: 1200 }, (_, i) => (i % 2 === 0 ? 'ok.bin' : 'missing.bin'));
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const { jobs, problems } = await check(names);
+    clearInterval(ticking);
+    expect(jobs).toHaveLength(600);
+    expect(problems).toHaveLength(600);
+    expect(problems[0]).toEqual({ input: 'missing.bin', reason: 'no such file or directory' });
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('withDigest reports a file that vanished after the check', async () => {
