@@ -1,4 +1,4 @@
-import { isAccountStatus } from '../explain/statuses.js';
+import type { ResultTally } from './tally.js';
 
 /** The exit codes of SPEC "Exit codes". */
 export const ExitCode = {
@@ -13,9 +13,9 @@ export const ExitCode = {
  * The exit code for a finished run: interrupted wins, then an account that cannot upload, then any input
  * that did not upload. Inputs skipped on purpose (`SKIPPED`) do not count as failures.
  */
-export function exitCodeFor(results: ReadonlyArray<{ ok: boolean; status: string }>, interrupted: boolean): number {
+export function exitCodeFor(tally: Pick<ResultTally, 'accountFailed' | 'failed' | 'notAttempted'>, interrupted: boolean): number {
   if (interrupted) return ExitCode.Interrupted;
-  if (results.some((r) => isAccountStatus(r.status))) return ExitCode.Account;
-  if (results.some((r) => !r.ok && r.status !== 'SKIPPED')) return ExitCode.UploadFailed;
+  if (tally.accountFailed) return ExitCode.Account;
+  if (tally.failed > 0 || tally.notAttempted > 0) return ExitCode.UploadFailed;
   return ExitCode.Ok;
 }

@@ -5,6 +5,7 @@ import { explainFailure } from '../explain/render.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
 import type { UploadJob } from '../inputs/check.js';
 import { formatBytes, formatDuration } from '../units.js';
+import { ResultTally } from './tally.js';
 import { shown, type Terminal } from './terminal.js';
 
 export interface ReportOptions {
@@ -24,16 +25,15 @@ export class UploadReport {
   private readonly options: ReportOptions;
   private spinner: Ora | undefined;
   private total = 0;
-  private finished = 0;
-  private failed = 0;
   private retries = 0;
-  private bytesDone = 0;
   /** Inputs waiting to be retried right now. */
   private readonly retrying = new Set<string>();
   /** Statuses already explained in full; later failures with the same status get one line each. */
   private readonly explained = new Set<string>();
   private readonly started = Date.now();
   private ticker: NodeJS.Timeout | undefined;
+  /** Every result counted: the summary and the exit code come from it. */
+  readonly tally = new ResultTally();
 
   constructor(terminal: Terminal, options: ReportOptions) {
     this.terminal = terminal;
@@ -72,10 +72,8 @@ export class UploadReport {
   }
 
   result(result: UploadResult): void {
-    this.finished++;
+    this.tally.add(result);
     this.retrying.delete(result.input);
-    if (result.ok) this.bytesDone += result.bytes ?? 0;
-    else if (result.status !== 'SKIPPED' && result.status !== 'NOT_ATTEMPTED') this.failed++;
     if (this.options.json) {
       this.writeData(JSON.stringify(toResultRecord(result)));
     } else if (result.ok && result.livenessDataId) {
@@ -94,29 +92,29 @@ export class UploadReport {
   }
 
   /** Stops the spinner and prints the summary (batches) or the final tick (one input). */
-  finish(results: readonly UploadResult[], interrupted: boolean): void {
+  finish(interrupted: boolean): void {
     clearInterval(this.ticker);
     const spinner = this.spinner;
     this.spinner = undefined;
     const { color } = this.terminal;
-    const notAttempted = results.filter((r) => r.status === 'NOT_ATTEMPTED');
-    if (notAttempted.length > 0) {
+    const { tally } = this;
+    if (tally.notAttempted > 0) {
       spinner?.clear();
-      this.terminal.err(color.yellow(`${notAttempted.length} not attempted: ${notAttempted[0]?.reason?.replace(/^not started: /, '') ?? ''}`));
+      this.terminal.err(color.yellow(`${tally.notAttempted} not attempted: ${tally.notAttemptedReason?.replace(/^not started: /, '') ?? ''}`));
     }
     if (!this.people) {
       spinner?.stop();
       return;
     }
-    if (results.length === 1 && !interrupted) {
-      const only = results[0] as UploadResult;
+    if (tally.count === 1 && tally.first && !interrupted) {
+      const only = tally.first;
       if (only.ok) spinner?.succeed(`Uploaded ${shown(only.input)} in ${formatDuration(only.ms)}`);
       else spinner?.fail(`${shown(only.input)}: ${only.status}`);
       return;
     }
-    const line = `${interrupted ? 'Interrupted. ' : ''}${summarize(results, this.retries, Date.now() - this.started)}`;
+    const line = `${interrupted ? 'Interrupted. ' : ''}${summarize(tally, this.retries, Date.now() - this.started)}`;
     if (spinner) {
-      if (this.failed > 0 || interrupted) spinner.fail(line);
+      if (tally.failed > 0 || interrupted) spinner.fail(line);
       else spinner.succeed(line);
     } else {
       this.terminal.err(line);
@@ -143,13 +141,14 @@ export class UploadReport {
 
   private progressText(current?: string): string {
     if (this.total === 1) return `Uploading ${current ?? ''}`;
+    const { count: finished, failed, bytes } = this.tally;
     const elapsed = (Date.now() - this.started) / 1000;
-    const rate = elapsed > 0 ? this.finished / elapsed : 0;
-    const parts = [`${this.finished}/${this.total} done`];
-    if (this.failed) parts.push(`${this.failed} failed`);
+    const rate = elapsed > 0 ? finished / elapsed : 0;
+    const parts = [`${finished}/${this.total} done`];
+    if (failed) parts.push(`${failed} failed`);
     if (this.retrying.size) parts.push(`${this.retrying.size} retrying`);
-    parts.push(formatBytes(this.bytesDone), `${rate.toFixed(1)} files/s`);
-    if (rate > 0 && this.finished < this.total) parts.push(`ETA ${formatDuration(((this.total - this.finished) / rate) * 1000)}`);
+    parts.push(formatBytes(bytes), `${rate.toFixed(1)} files/s`);
+    if (rate > 0 && finished < this.total) parts.push(`ETA ${formatDuration(((this.total - finished) / rate) * 1000)}`);
     return `Uploading: ${parts.join(' · ')}`;
   }
 
@@ -171,23 +170,14 @@ export class UploadReport {
 }
 
 /** The closing line of a batch: what happened to every input, the retries, the bytes, the time and rate. */
-export function summarize(results: readonly UploadResult[], retries: number, elapsedMs: number): string {
-  const count = (test: (r: UploadResult) => boolean) => results.filter(test).length;
-  const failures = new Map<string, number>();
-  for (const r of results) {
-    if (!r.ok && r.status !== 'SKIPPED' && r.status !== 'NOT_ATTEMPTED') failures.set(r.status, (failures.get(r.status) ?? 0) + 1);
-  }
-  const failed = [...failures.values()].reduce((a, b) => a + b, 0);
-  const uploaded = count((r) => r.ok);
-  const parts = [`${uploaded} uploaded`];
-  const skipped = count((r) => r.status === 'SKIPPED');
-  if (skipped) parts.push(`${skipped} skipped`);
-  if (failed) parts.push(`${failed} failed (${[...failures].map(([status, n]) => `${status} ${n}`).join(', ')})`);
-  const notAttempted = count((r) => r.status === 'NOT_ATTEMPTED');
-  if (notAttempted) parts.push(`${notAttempted} not attempted`);
+export function summarize(tally: ResultTally, retries: number, elapsedMs: number): string {
+  const parts = [`${tally.uploaded} uploaded`];
+  if (tally.skipped) parts.push(`${tally.skipped} skipped`);
+  const { failed } = tally;
+  if (failed) parts.push(`${failed} failed (${[...tally.failures].map(([status, n]) => `${status} ${n}`).join(', ')})`);
+  if (tally.notAttempted) parts.push(`${tally.notAttempted} not attempted`);
   parts.push(`${retries} ${retries === 1 ? 'retry' : 'retries'}`);
-  const bytes = results.reduce((sum, r) => sum + (r.ok ? (r.bytes ?? 0) : 0), 0);
   const seconds = elapsedMs / 1000;
-  const rate = seconds > 0 ? ` (${(uploaded / seconds).toFixed(1)} files/s)` : '';
-  return `${parts.join(', ')}; ${formatBytes(bytes)} in ${formatDuration(elapsedMs)}${rate}`;
+  const rate = seconds > 0 ? ` (${(tally.uploaded / seconds).toFixed(1)} files/s)` : '';
+  return `${parts.join(', ')}; ${formatBytes(tally.bytes)} in ${formatDuration(elapsedMs)}${rate}`;
 }

@@ -203,7 +203,7 @@ async function uploadAll(
   const resumeCheckFor = resumeCheck(plan, manifest?.path);
   // Inputs skipped by --resume are in the manifest already: they are not written again.
   const resumed = new WeakSet<UploadResult>();
-  const results = await runUploads(
+  await runUploads(
     plan.jobs,
     client,
     {
@@ -211,6 +211,8 @@ async function uploadAll(
       concurrency: settings.concurrency.value,
       stopSignal: interruption.stop,
       cancelSignal: interruption.cancel,
+      // Each result is printed, written to the manifest and counted as it comes (onResult): no list is kept.
+      keepResults: false,
       alreadyUploaded:
         resumeCheckFor &&
         ((job) => {
@@ -227,9 +229,8 @@ async function uploadAll(
       },
     },
   );
-  const all = [...invalid, ...results];
-  report.finish(all, interruption.interrupted());
-  return exitCodeFor(all, interruption.interrupted());
+  report.finish(interruption.interrupted());
+  return exitCodeFor(report.tally, interruption.interrupted());
 }
 
 /** --dry-run: what would be uploaded and what skipped, on stdout; nothing is sent. */

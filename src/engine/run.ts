@@ -56,6 +56,11 @@ export interface RunOptions {
   readonly stopSignal?: AbortSignal;
   /** When aborted, uploads in flight are abandoned. */
   readonly cancelSignal?: AbortSignal;
+  /**
+   * False: return no list of results (an empty array), for a caller that takes each from `onResult`; memory
+   * then stays flat however many inputs a batch has. Default true.
+   */
+  readonly keepResults?: boolean;
   /** Jitter source, [0, 1). */
   readonly random?: () => number;
   /**
@@ -68,7 +73,7 @@ export interface RunOptions {
 /**
  * Uploads every job with bounded concurrency and per-input retries, slowing the whole batch down when the
  * server answers RATE_LIMIT_EXCEEDED. Stops starting new uploads at the first account error (the rest are
- * NOT_ATTEMPTED) or when `stopSignal` aborts. Results come back in job order.
+ * NOT_ATTEMPTED) or when `stopSignal` aborts. Results come back in job order (unless `keepResults` is false).
  */
 export async function runUploads(
   jobs: readonly UploadJob[],
@@ -88,8 +93,10 @@ export async function runUploads(
   if (options.stopSignal?.aborted) stop('the run was interrupted');
 
   const governor = new RateGovernor(options.concurrency);
-  const results = new Array<UploadResult>(jobs.length);
-  const firstBySha = new Map<string, Promise<UploadResult>>();
+  const keepResults = options.keepResults ?? true;
+  const results = keepResults ? new Array<UploadResult>(jobs.length) : [];
+  // The first input seen with each content: its upload while it runs, then what a duplicate needs of its result.
+  const firstBySha = new Map<string, Promise<FirstUpload> | FirstUpload>();
   let next = 0;
 
   const uploadOne = async (job: UploadJob): Promise<UploadResult> => {
@@ -111,14 +118,23 @@ export async function runUploads(
     if (stopReason) return notAttempted(unhashed, stopReason);
     const job = await withDigest(unhashed);
     if (typeof job === 'string') return unreadable(unhashed, job);
-    if (job.sha256 && firstBySha.has(job.sha256)) {
-      // The same content twice in one run is uploaded once; both inputs report its id.
-      return sameContent(job, await (firstBySha.get(job.sha256) as Promise<UploadResult>));
-    }
+    const first = job.sha256 === undefined ? undefined : firstBySha.get(job.sha256);
+    // The same content twice in one run is uploaded once; both inputs report its id.
+    if (first) return sameContent(job, await first);
     const earlier = options.alreadyUploaded?.(job);
     if (earlier) return earlier;
     const pending = uploadOne(job);
-    if (job.sha256) firstBySha.set(job.sha256, pending);
+    const { sha256 } = job;
+    if (sha256 !== undefined) {
+      const settled = pending.then((result) => {
+        const kept = firstUpload(result);
+        firstBySha.set(sha256, kept);
+        return kept;
+      });
+      // A failure of `pending` itself reaches the caller through `pending`; duplicates awaiting this get it too.
+      settled.catch(() => {});
+      firstBySha.set(sha256, settled);
+    }
     return pending;
   };
 
@@ -126,7 +142,7 @@ export async function runUploads(
     while (next < jobs.length) {
       const index = next++;
       const result = await settleJob(jobs[index] as UploadJob);
-      results[index] = result;
+      if (keepResults) results[index] = result;
       hooks.onResult?.(result);
     }
   };
@@ -222,7 +238,14 @@ function unreadable(job: UploadJob, why: string): UploadResult {
   return { ...identity(job), ok: false, status: 'INVALID_INPUT', reason: `${why} (when it was about to be sent)`, retryable: false, attempts: 0, ms: 0, at: new Date().toISOString() };
 }
 
-function sameContent(job: UploadJob, first: UploadResult): UploadResult {
+/** What a later input with the same content takes from the first one's result (the rest is its own). */
+type FirstUpload = Pick<UploadResult, 'input' | 'ok' | 'status' | 'livenessDataId' | 'requestId' | 'httpStatus' | 'reason' | 'retryable'>;
+
+function firstUpload({ input, ok, status, livenessDataId, requestId, httpStatus, reason, retryable }: UploadResult): FirstUpload {
+  return { input, ok, status, livenessDataId, requestId, httpStatus, reason, retryable };
+}
+
+function sameContent(job: UploadJob, first: FirstUpload): UploadResult {
   return {
     ...first,
     ...identity(job),

@@ -156,6 +156,26 @@ describe('runUploads against the sandbox', () => {
     expect(copied).toMatchObject({ ok: true, attempts: 0, reason: `same content as ${uploaded?.input}, uploaded once` });
   });
 
+  it('keeps no list with keepResults false: every result reaches onResult, duplicates included', async () => {
+    const server = await start();
+    const jobs = await files(6, 'unkept', (i) => (i < 3 ? 'same' : `unique-${i}`));
+    const seen: UploadResult[] = [];
+    const returned = await runUploads(
+      jobs,
+      client(server.url),
+      { retries: 0, concurrency: 2, keepResults: false },
+      { onResult: (result) => seen.push(result) },
+    );
+    expect(returned).toEqual([]);
+    expect(seen.map((r) => r.input).sort()).toEqual(jobs.map((j) => j.input).sort());
+    expect(server.uploads()).toHaveLength(4);
+    const same = seen.filter((r) => r.sha256 === seen.find((x) => x.input === jobs[0]?.input)?.sha256);
+    expect(same).toHaveLength(3);
+    expect(new Set(same.map((r) => r.livenessDataId)).size).toBe(1);
+    expect(same.filter((r) => r.attempts === 1)).toHaveLength(1);
+    expect(same.filter((r) => r.attempts === 0).every((r) => r.ok && r.reason?.startsWith('same content as '))).toBe(true);
+  });
+
   it('starts nothing after the stop signal', async () => {
     const server = await start({ latencyMs: 50 });
     const jobs = await files(8, 'stopped');

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/cli/exit.js';
+import { summarize } from '../../src/cli/report.js';
+import { ResultTally } from '../../src/cli/tally.js';
+import type { UploadResult } from '../../src/engine/run.js';
 import { describeStatus, EXPLAINED_STATUSES, explainFailure, similarStatuses } from '../../src/explain/render.js';
 import { API_ERROR_STATUSES, isRetryableStatus, STATUS_TABLE } from '../../src/explain/statuses.js';
 import { DOCUMENTED_HTTP_STATUS } from '../documented-codes.js';
@@ -98,7 +101,9 @@ describe('exitCodeFor', () => {
     ['an account error', [{ ok: false, status: 'OUT_OF_QUOTA' }, { ok: false, status: 'NOT_ATTEMPTED' }], false, 3],
     ['interrupted', [ok, { ok: false, status: 'UNAUTHORIZED' }], true, 130],
   ])('%s → %i', (_name, results, interrupted, code) => {
-    expect(exitCodeFor(results, interrupted)).toBe(code);
+    const tally = new ResultTally();
+    for (const result of results) tally.add(result as UploadResult);
+    expect(exitCodeFor(tally, interrupted)).toBe(code);
   });
 });
 
@@ -108,5 +113,31 @@ describe('who said what', () => {
     expect(timeout.lines).toContainEqual({ label: 'details', text: 'no answer within 1 s (--timeout)' });
     const refused = explainFailure({ status: 'WRONG_LIVENESS_DATA', httpStatus: 400, reason: 'bad data' });
     expect(refused.lines).toContainEqual({ label: 'server said', text: 'bad data' });
+  });
+});
+
+describe('ResultTally and the summary line', () => {
+  const result = (status: string, extra: Partial<UploadResult> = {}) =>
+    ({ input: `${status}.bin`, kind: 'file', ok: status === 'OK', status, retryable: false, attempts: 1, ms: 5, at: '', ...extra }) as UploadResult;
+
+  it('counts each kind of ending, failures by status in the order they came', () => {
+    const tally = new ResultTally();
+    for (const r of [
+      result('OK', { bytes: 1024 }),
+      result('WRONG_LIVENESS_DATA'),
+      result('SKIPPED'),
+      result('OK', { bytes: 2048 }),
+      result('INVALID_INPUT'),
+      result('WRONG_LIVENESS_DATA'),
+      result('NOT_ATTEMPTED', { reason: 'not started: the run was interrupted' }),
+    ]) {
+      tally.add(r);
+    }
+    expect(tally).toMatchObject({ count: 7, uploaded: 2, skipped: 1, notAttempted: 1, bytes: 3072, accountFailed: false, failed: 3 });
+    expect(tally.notAttemptedReason).toBe('not started: the run was interrupted');
+    expect(tally.first?.input).toBe('OK.bin');
+    expect(summarize(tally, 1, 2000)).toBe(
+      '2 uploaded, 1 skipped, 3 failed (WRONG_LIVENESS_DATA 2, INVALID_INPUT 1), 1 not attempted, 1 retry; 3 KiB in 2 s (1.0 files/s)',
+    );
   });
 });
