@@ -213,6 +213,8 @@ async function uploadAll(
       cancelSignal: interruption.cancel,
       // Each result is printed, written to the manifest and counted as it comes (onResult): no list is kept.
       keepResults: false,
+      // The report reads each attempt's job as it happens and keeps nothing of it.
+      reuseFileBuffers: true,
       alreadyUploaded:
         resumeCheckFor &&
         ((job) => {

@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
-import { type InputProblem, isUrlInput, type UploadJob, withDigest } from '../inputs/check.js';
+import { FileBufferPool } from '../inputs/buffers.js';
+import { type InputProblem, isUrlInput, READ_WHOLE_BYTES, type UploadJob, withDigest } from '../inputs/check.js';
 import { RateGovernor } from './governor.js';
 import { decideRetry, type RetryDecision } from './retry.js';
 
@@ -61,6 +62,12 @@ export interface RunOptions {
    * then stays flat however many inputs a batch has. Default true.
    */
   readonly keepResults?: boolean;
+  /**
+   * Read small files into memory reused from upload to upload, so that a long batch's resident memory stays
+   * flat. Only for a caller whose hooks keep no reference to `job.payload` after an attempt (the memory is
+   * rewritten with another file's bytes). Default false.
+   */
+  readonly reuseFileBuffers?: boolean;
   /** Jitter source, [0, 1). */
   readonly random?: () => number;
   /**
@@ -113,11 +120,24 @@ export async function runUploads(
     return result;
   };
 
+  const buffers = options.reuseFileBuffers ? new FileBufferPool(READ_WHOLE_BYTES) : undefined;
+
   /** Hash, then: stopped, a duplicate, uploaded before, or a new upload. */
   const settleJob = async (unhashed: UploadJob): Promise<UploadResult> => {
     if (stopReason) return notAttempted(unhashed, stopReason);
-    const job = await withDigest(unhashed);
+    const job = await withDigest(unhashed, buffers);
     if (typeof job === 'string') return unreadable(unhashed, job);
+    const result = await settleHashed(job);
+    // The file's memory is reused only when nothing can still read it: it was never sent, or it was sent once
+    // and the server answered OK, so it had read every byte and no write of it can be pending. After any
+    // other ending (an early answer, a timeout, a reset) it is left to the garbage collector.
+    if (buffers && job.payload.kind === 'bytes' && (result.attempts === 0 || (result.ok && result.attempts === 1))) {
+      buffers.give(job.payload.data);
+    }
+    return result;
+  };
+
+  const settleHashed = async (job: UploadJob): Promise<UploadResult> => {
     const first = job.sha256 === undefined ? undefined : firstBySha.get(job.sha256);
     // The same content twice in one run is uploaded once; both inputs report its id.
     if (first) return sameContent(job, await first);

@@ -3,6 +3,7 @@ import { accessSync, closeSync, constants, createReadStream, fstatSync, openSync
 import { basename, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { UploadPayload } from '../api/types.js';
+import type { FileBufferPool } from './buffers.js';
 import { formatBytes } from '../units.js';
 
 /** One checked input, ready to upload. */
@@ -117,7 +118,7 @@ function checkFile(input: string, options: CheckOptions): UploadJob | string {
 }
 
 /** Files up to this size are read once, hashed and sent from memory; larger ones are streamed twice. */
-const READ_WHOLE_BYTES = 256 * 1024;
+export const READ_WHOLE_BYTES = 256 * 1024;
 
 /**
  * The job with its content's SHA-256 (deduplication and --resume key on it); or the reason the file can no
@@ -125,12 +126,12 @@ const READ_WHOLE_BYTES = 256 * 1024;
  * files does half the reads and makes far less garbage. A larger one is hashed streaming and streamed again
  * when sent, so memory stays flat whatever its size.
  */
-export async function withDigest(job: UploadJob): Promise<UploadJob | string> {
+export async function withDigest(job: UploadJob, buffers?: FileBufferPool): Promise<UploadJob | string> {
   const { payload } = job;
   if (job.sha256 || payload.kind !== 'file') return job;
   try {
     if (payload.bytes > READ_WHOLE_BYTES) return { ...job, sha256: await hashFile(payload.path) };
-    const data = readSmallFile(payload.path, payload.bytes);
+    const data = readSmallFile(payload.path, payload.bytes, buffers);
     if (typeof data === 'string') return data;
     return {
       ...job,
@@ -148,21 +149,22 @@ export async function withDigest(job: UploadJob): Promise<UploadJob | string> {
  * the uploads of a batch share one thread. Opened non-blocking: were the file replaced by a named pipe since
  * it was checked, the open must not wait for a writer (fstat then says what it is).
  */
-function readSmallFile(path: string, checkedBytes: number): Buffer | string {
+function readSmallFile(path: string, checkedBytes: number, buffers?: FileBufferPool): Buffer | string {
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) return `is no longer a regular file (${fileType(info)})`;
     if (info.size !== checkedBytes) return changedSize(checkedBytes, info.size);
-    const data = Buffer.allocUnsafe(checkedBytes);
+    const data = buffers?.take(checkedBytes) ?? Buffer.allocUnsafe(checkedBytes);
     let size = 0;
     while (size < checkedBytes) {
       const read = readSync(fd, data, size, checkedBytes - size, size);
       if (read === 0) break;
       size += read;
     }
-    if (size !== checkedBytes) return changedSize(checkedBytes, size);
-    return data;
+    if (size === checkedBytes) return data;
+    buffers?.give(data);
+    return changedSize(checkedBytes, size);
   } finally {
     closeSync(fd);
   }

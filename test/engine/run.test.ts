@@ -69,6 +69,21 @@ describe('runUploads against the sandbox', () => {
     expect(results.every((r) => r.attempts === 1 && r.httpStatus === 200 && r.requestId?.startsWith('TID'))).toBe(true);
   });
 
+  it('with reused file memory, every server receives exactly the bytes hashed, retries and duplicates included', async () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const server = await start({ failRate: 0.15, resetRate: 0.1, random });
+    // Distinct sizes and contents, so that a view of reused memory holding another file's bytes would show.
+    const jobs = await files(60, 'reused', (i) => `${'x'.repeat(1000 + ((i * 7919) % 5000))}-${i}`);
+    const results = await runUploads(jobs, client(server.url), { retries: 8, concurrency: 4, random: noJitter, reuseFileBuffers: true });
+    expectEachUploadedOnce(results, server, jobs);
+    expect(results.some((r) => r.attempts > 1)).toBe(true);
+    for (const upload of server.uploads()) {
+      const result = results.find((r) => r.livenessDataId === upload.livenessDataId);
+      expect(upload.file?.bytes).toBe(result?.bytes);
+    }
+  });
+
   it('keeps at most --concurrency uploads in flight', async () => {
     const server = await start({ latencyMs: 40 });
     const jobs = await files(12, 'bounded');
