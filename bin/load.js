@@ -1,7 +1,8 @@
 'use strict';
 /**
  * Loads the command line: one CommonJS bundle (dist/cli/linkface.cjs, made by scripts/build.mjs), compiled
- * from a V8 code cache when there is one for this very Node.js (dist/cli/linkface-<node version>-<arch>.cache).
+ * from a V8 code cache when there is one for this very Node.js
+ * (dist/cli/linkface-<node version>-<platform>-<arch>.cache).
  *
  * Why: what a user feels for a short command is mostly start-up, and compiling the bundle is a large part of
  * it. Node 20 has no compile cache for modules, so the build runs the command line once (`--help` and an upload)
@@ -21,7 +22,7 @@ const BUNDLE = join(__dirname, '..', 'dist', 'cli', 'linkface.cjs');
 
 /** The code cache file for this runtime; V8 rejects a cache made by any other. */
 function codeCachePath(bundle) {
-  return `${bundle.slice(0, -'.cjs'.length)}-${process.version}-${process.arch}.cache`;
+  return `${bundle.slice(0, -'.cjs'.length)}-${process.version}-${process.platform}-${process.arch}.cache`;
 }
 
 /** Each module wrapped as Node wraps a CommonJS file; the same text at build and at run time, or V8 rejects the cache. */
@@ -43,14 +44,16 @@ function compileBundle({ source, filename, cachedData, require: bundleRequire })
   return { exports: bundleModule.exports, script };
 }
 
-/** `main` of the npm command line. */
+/**
+ * `main` of the npm command line. V8 checks a cache against the source's length, not its text: after editing
+ * dist/cli/linkface.cjs in place, run `npm run build`, which makes the cache again.
+ */
 function loadCommandLine() {
   let cachedData;
   try {
     cachedData = readFileSync(codeCachePath(BUNDLE));
   } catch {
-    debug(() => `code cache absent for Node.js ${process.version} ${process.arch}: compiling ${BUNDLE}`);
-    Module.enableCompileCache?.();
+    debug(() => `code cache absent for Node.js ${process.version} ${process.platform} ${process.arch}: compiling ${BUNDLE}`);
     return require(BUNDLE);
   }
   // The bundle is ASCII (esbuild escapes the rest; the build checks), so latin1 is exact, and the quickest read.

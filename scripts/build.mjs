@@ -4,7 +4,7 @@
  *   - the library (`exports["."]`): tsc output from src/index.ts, with .d.ts files;
  *   - the command line (`bin/linkface.js` loads it through bin/load.js): one esbuild CommonJS bundle,
  *     `dist/cli/linkface.cjs` (see scripts/bundle-options.mjs), and V8's code cache for it made by running it
- *     with this Node.js, `dist/cli/linkface-<node version>-<arch>.cache`;
+ *     with this Node.js, `dist/cli/linkface-<node version>-<platform>-<arch>.cache`;
  *   - `dist/cli/linkface.meta.json` (esbuild's metafile, not published): which sources the bundle holds.
  */
 import { spawnSync } from 'node:child_process';

@@ -36,8 +36,17 @@ const COMMON = {
   logLevel: 'warning',
 };
 
+/** The source patches below; each must apply, or the build fails. */
+const PATCHES = ['undici http2', 'commander child_process', 'cosmiconfig import'];
+/**
+ * The dynamic imports the bundle may hold: the rc-module helper's own, and cosmiconfig's of `typescript`, which
+ * cannot run (linkface gives TypeScript rc files a loader that refuses them, src/config/rcfiles.ts).
+ */
+const ALLOWED_IMPORTS = ['import(s)', 'import("typescript")'];
+
 /** Bundles the command line (`exports.main`) into `outfile`; returns esbuild's metafile. */
 export async function bundleCommandLine(outfile) {
+  const applied = new Set();
   const result = await build({
     ...COMMON,
     stdin: { contents: "export { main } from './src/cli/main.ts';\n", resolveDir: ROOT, sourcefile: 'cli-entry.ts', loader: 'ts' },
@@ -46,12 +55,21 @@ export async function bundleCommandLine(outfile) {
     // `import.meta` is empty in CommonJS; src/version.ts reads its url only when the version is not defined.
     banner: { js: "var __lfImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     define: { ...COMMON.define, 'import.meta.url': '__lfImportMetaUrl' },
-    plugins: [lazyBuiltins(), rcModuleImport()],
+    plugins: [lazyBuiltins(applied), rcModuleImport(applied)],
     metafile: true,
     // Non-ASCII characters escaped, which bin/load.js relies on to read the file as latin1.
     charset: 'ascii',
   });
-  if (readFileSync(outfile).some((byte) => byte > 0x7f)) throw new Error(`${outfile} is not ASCII: see bin/load.js`);
+  // A plugin whose file moved would silently not apply: the build fails instead.
+  const missing = PATCHES.filter((name) => !applied.has(name));
+  if (missing.length > 0) throw new Error(`bundle: ${missing.join(', ')} did not apply: a dependency moved its code; see scripts/bundle-options.mjs`);
+  const output = readFileSync(outfile, 'latin1');
+  if (Buffer.from(output, 'latin1').some((byte) => byte > 0x7f)) throw new Error(`${outfile} is not ASCII: see bin/load.js`);
+  // A script compiled from a code cache has no dynamic-import hook (see rcModuleImport): any import() other than
+  // these two would fail at run time, so the build fails now.
+  const imports = output.match(/\bimport\([^)]*\)/g) ?? [];
+  const unexpected = imports.filter((call) => !ALLOWED_IMPORTS.includes(call));
+  if (unexpected.length > 0) throw new Error(`bundle: unexpected dynamic import in ${outfile}: ${unexpected.join(', ')}`);
   return result.metafile;
 }
 
@@ -72,10 +90,10 @@ export function trainCodeCache(bundle, cacheFile) {
  *   - undici's HTTP/2 client loads node:http2 (and node:tls with it, some 6 ms of every start) to read a few
  *     constants; linkface speaks HTTP/1.1 only. The constants are taken from this Node at build time.
  *   - commander loads node:child_process for stand-alone executable subcommands, which linkface has none of.
- * The build fails if either file changes shape, rather than shipping something that might not work.
+ * The build fails if either file changes shape or moves, rather than shipping something that might not work.
  * @returns {import('esbuild').Plugin}
  */
-function lazyBuiltins() {
+function lazyBuiltins(applied) {
   return {
     name: 'lazy-builtins',
     setup(pluginBuild) {
@@ -95,6 +113,7 @@ function lazyBuiltins() {
             }),
         );
         const stub = `{ constants: ${JSON.stringify(constants)}, connect: (...args) => require('node:http2').connect(...args) }`;
+        applied.add('undici http2');
         return { contents: replaceOnce(path, source, "http2 = require('node:http2')", `http2 = ${stub}`), loader: 'js' };
       });
       pluginBuild.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, ({ path }) => {
@@ -102,6 +121,7 @@ function lazyBuiltins() {
         const others = [...source.matchAll(/\bchildProcess\.(\w+)/g)].map((match) => match[1]).filter((name) => name !== 'spawn');
         if (others.length > 0) throw new Error(`${path}: commander's use of node:child_process changed; see lazyBuiltins()`);
         const stub = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+        applied.add('commander child_process');
         return { contents: replaceOnce(path, source, "const childProcess = require('node:child_process');", stub), loader: 'js' };
       });
     },
@@ -114,10 +134,11 @@ function lazyBuiltins() {
  * cosmiconfig's fallback `require` hands back the module namespace, `__esModule` and all). That one call goes to
  * a function compiled on its own with the main context's default loader instead. Node calls that loader
  * experimental and warns when it is used; the warning says nothing to a user of linkface and is kept off the
- * terminal. The build fails if cosmiconfig changes shape (test/e2e/exe.test.ts and settings tests read such files).
+ * terminal. The build fails if cosmiconfig changes shape or moves this code (test/e2e/exe.test.ts and settings
+ * tests read such files), or if the bundle holds any other dynamic import.
  * @returns {import('esbuild').Plugin}
  */
-function rcModuleImport() {
+function rcModuleImport(applied) {
   const call = 'await import(href)';
   const helper = `
 function linkfaceImportRcModule(specifier) {
@@ -139,6 +160,7 @@ function linkfaceImportRcModule(specifier) {
     setup(pluginBuild) {
       pluginBuild.onLoad({ filter: /[\\/]cosmiconfig[\\/]dist[\\/]loaders\.js$/ }, ({ path }) => {
         const source = readFileSync(path, 'utf8');
+        applied.add('cosmiconfig import');
         return { contents: helper + replaceOnce(path, source, call, 'await linkfaceImportRcModule(href)'), loader: 'js' };
       });
     },

@@ -174,7 +174,11 @@ export function summarize(tally: ResultTally, retries: number, elapsedMs: number
   const parts = [`${tally.uploaded} uploaded`];
   if (tally.skipped) parts.push(`${tally.skipped} skipped`);
   const { failed } = tally;
-  if (failed) parts.push(`${failed} failed (${[...tally.failures].map(([status, n]) => `${status} ${n}`).join(', ')})`);
+  if (failed) {
+    // Most frequent first, then by name: the same batch gives the same line whatever order uploads finished in.
+    const byStatus = [...tally.failures].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0));
+    parts.push(`${failed} failed (${byStatus.map(([status, n]) => `${status} ${n}`).join(', ')})`);
+  }
   if (tally.notAttempted) parts.push(`${tally.notAttempted} not attempted`);
   parts.push(`${retries} ${retries === 1 ? 'retry' : 'retries'}`);
   const seconds = elapsedMs / 1000;

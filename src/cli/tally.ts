@@ -12,7 +12,7 @@ export class ResultTally {
   notAttempted = 0;
   /** Bytes of the inputs uploaded. */
   bytes = 0;
-  /** Failed inputs by status, in the order the statuses first came. */
+  /** Failed inputs by status. */
   readonly failures = new Map<string, number>();
   /** An account error (UNAUTHORIZED, KEY_EXPIRED, NO_PERMISSION, OUT_OF_QUOTA) came back. */
   accountFailed = false;

@@ -156,7 +156,17 @@ async function createExplorer(): Promise<PublicExplorer> {
   return cosmiconfig('linkface', {
     // Every call may come from a different directory or home (tests, library use); always read afresh.
     cache: false,
-    loaders: { '.json': loadJson, '.yaml': loadYaml, '.yml': loadYaml, noExt: loadYaml, default: loadYaml },
+    loaders: {
+      '.json': loadJson,
+      '.yaml': loadYaml,
+      '.yml': loadYaml,
+      noExt: loadYaml,
+      default: loadYaml,
+      // cosmiconfig's own would need the TypeScript compiler, which linkface does not ship.
+      '.ts': refuseTypeScript,
+      '.mts': refuseTypeScript,
+      '.cts': refuseTypeScript,
+    },
   });
 }
 
@@ -170,6 +180,10 @@ const loadJson: LoaderSync = (_path, content) => {
     const place = (_: string, index: string) => `at ${lineAndColumn(content, Number(index))}`;
     throw new ParseProblem(`is not valid JSON: ${reason.replace(/at position (\d+)/, place)}`);
   }
+};
+
+const refuseTypeScript: LoaderSync = () => {
+  throw new ParseProblem('is a TypeScript file, which linkface cannot load: use .json, .yaml, .js, .cjs or .mjs');
 };
 
 const yamlLoader = (parseYaml: LoaderSync): LoaderSync => (path, content) => {

@@ -129,8 +129,10 @@ export async function runUploads(
     if (typeof job === 'string') return unreadable(unhashed, job);
     const result = await settleHashed(job);
     // The file's memory is reused only when nothing can still read it: it was never sent, or it was sent once
-    // and the server answered OK, so it had read every byte and no write of it can be pending. After any
-    // other ending (an early answer, a timeout, a reset) it is left to the garbage collector.
+    // and the server answered OK, so it had read every byte and no write of it can be pending. (Were a server
+    // to answer OK before reading the whole body, undici does not reuse a connection whose request is still
+    // being written: it closes it, and with it any pending write.) After any other ending (an early answer, a
+    // timeout, a reset) the memory is left to the garbage collector.
     if (buffers && job.payload.kind === 'bytes' && (result.attempts === 0 || (result.ok && result.attempts === 1))) {
       buffers.give(job.payload.data);
     }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants, createReadStream, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { UploadPayload } from '../api/types.js';
-import type { FileBufferPool } from './buffers.js';
+import { mapWithConcurrency } from '../pool.js';
 import { formatBytes } from '../units.js';
+import type { FileBufferPool } from './buffers.js';
 
 /** One checked input, ready to upload. */
 export interface UploadJob {
@@ -44,27 +45,26 @@ export function isUrlInput(input: string): boolean {
   return SCHEME.test(input);
 }
 
-/** Inputs checked between two turns of the event loop, so that a signal or a timer is not held up for long. */
-const CHECKS_PER_TURN = 512;
+/**
+ * Files checked at once. The checks and reads are asynchronous on purpose: on a network file system that
+ * stalls, the event loop goes on, so timeouts fire and Ctrl-C is heard.
+ */
+const CHECK_CONCURRENCY = 8;
 
 /**
  * Checks every input before anything is sent: files exist, are readable regular files, are not empty and
  * fit the size limit; URLs are well-formed http(s). All problems are collected, not just the first; jobs and
  * problems keep the order of the inputs.
- *
- * A file's check is a synchronous stat and access: some microseconds each from the kernel's cache, where an
- * asynchronous one costs a round trip through the thread pool, and 100,000 inputs are checked in about a second.
  */
 export async function checkInputs(inputs: readonly string[], options: CheckOptions): Promise<CheckedInputs> {
   const firstStdin = inputs.indexOf('-');
+  const checked = await mapWithConcurrency(inputs, CHECK_CONCURRENCY, (input, index) => checkOne(input, index === firstStdin, options));
   const jobs: UploadJob[] = [];
   const problems: InputProblem[] = [];
-  for (const [index, input] of inputs.entries()) {
-    if (index > 0 && index % CHECKS_PER_TURN === 0) await nextTurn();
-    const result = await checkOne(input, index === firstStdin, options);
-    if (typeof result === 'string') problems.push({ input, reason: result });
+  checked.forEach((result, index) => {
+    if (typeof result === 'string') problems.push({ input: inputs[index] as string, reason: result });
     else jobs.push(result);
-  }
+  });
   return { jobs, problems };
 }
 
@@ -91,11 +91,11 @@ export function checkUrl(input: string): UploadJob | string {
   return { input, kind: 'url', payload: { kind: 'url', url: url.href } };
 }
 
-function checkFile(input: string, options: CheckOptions): UploadJob | string {
+async function checkFile(input: string, options: CheckOptions): Promise<UploadJob | string> {
   const path = resolve(options.cwd ?? process.cwd(), input);
-  let info: Stats;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    info = statSync(path);
+    info = await stat(path);
   } catch (error) {
     // A name read from a folder that is not valid UTF-8 comes back with U+FFFD in it, and that name does
     // not exist: say why rather than "no such file".
@@ -109,7 +109,7 @@ function checkFile(input: string, options: CheckOptions): UploadJob | string {
   const sizeProblem = checkSize(info.size, options.maxSize);
   if (sizeProblem) return sizeProblem;
   try {
-    accessSync(path, constants.R_OK);
+    await access(path, constants.R_OK);
   } catch (error) {
     return describeFsError(error);
   }
@@ -131,7 +131,7 @@ export async function withDigest(job: UploadJob, buffers?: FileBufferPool): Prom
   if (job.sha256 || payload.kind !== 'file') return job;
   try {
     if (payload.bytes > READ_WHOLE_BYTES) return { ...job, sha256: await hashFile(payload.path) };
-    const data = readSmallFile(payload.path, payload.bytes, buffers);
+    const data = await readSmallFile(payload.path, payload.bytes, buffers);
     if (typeof data === 'string') return data;
     return {
       ...job,
@@ -144,29 +144,27 @@ export async function withDigest(job: UploadJob, buffers?: FileBufferPool): Prom
 }
 
 /**
- * A small file's bytes, read synchronously: open, fstat, one read and close take some tens of microseconds from
- * the kernel's cache, a fraction of what the same four steps cost as asynchronous calls, which matters when
- * the uploads of a batch share one thread. Opened non-blocking: were the file replaced by a named pipe since
- * it was checked, the open must not wait for a writer (fstat then says what it is).
+ * A small file's bytes, into `buffers` when given. Opened non-blocking: were the file replaced by a named pipe
+ * since it was checked, the open must not wait for a writer (fstat then says what it is).
  */
-function readSmallFile(path: string, checkedBytes: number, buffers?: FileBufferPool): Buffer | string {
-  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+async function readSmallFile(path: string, checkedBytes: number, buffers?: FileBufferPool): Promise<Buffer | string> {
+  const file = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const info = fstatSync(fd);
+    const info = await file.stat();
     if (!info.isFile()) return `is no longer a regular file (${fileType(info)})`;
     if (info.size !== checkedBytes) return changedSize(checkedBytes, info.size);
     const data = buffers?.take(checkedBytes) ?? Buffer.allocUnsafe(checkedBytes);
     let size = 0;
     while (size < checkedBytes) {
-      const read = readSync(fd, data, size, checkedBytes - size, size);
-      if (read === 0) break;
-      size += read;
+      const { bytesRead } = await file.read(data, size, checkedBytes - size, size);
+      if (bytesRead === 0) break;
+      size += bytesRead;
     }
     if (size === checkedBytes) return data;
     buffers?.give(data);
     return changedSize(checkedBytes, size);
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }
 

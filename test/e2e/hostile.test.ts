@@ -304,6 +304,15 @@ describe('rc files built to hurt', () => {
     expect(sandbox.requests).toHaveLength(0);
   });
 
+  it('--config naming a TypeScript file: exit 2 saying which formats are read, nothing sent', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'custom.ts'), "export default { apiId: 'from-typescript' };\n");
+    const { run } = await uploadWith(dir, ['--config', 'custom.ts']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('custom.ts (from --config) is a TypeScript file, which linkface cannot load: use .json, .yaml, .js, .cjs or .mjs');
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
   it('--config naming a broken file says it came from --config', async () => {
     const dir = workdir();
     writeFileSync(join(dir, 'custom.yaml'), 'apiId: [unclosed\n');

@@ -49,7 +49,7 @@ describe('the npm package, packed and installed as a user installs it', () => {
 
   it('holds only what a user needs: the bin, the bundle and its code cache, the library and its types', () => {
     const bin = ['bin/linkface.js', 'bin/load.js', 'bin/package.json'];
-    const cache = `dist/cli/linkface-${process.version}-${process.arch}.cache`;
+    const cache = `dist/cli/linkface-${process.version}-${process.platform}-${process.arch}.cache`;
     expect(packed).toEqual(expect.arrayContaining(['package.json', 'README.md', ...bin, 'dist/cli/linkface.cjs', cache]));
     expect(packed).toContain('dist/index.js');
     expect(packed).toContain('dist/index.d.ts');
@@ -88,13 +88,13 @@ describe('the npm package, packed and installed as a user installs it', () => {
   });
 
   it('runs without a code cache for its Node.js (one other than the Node.js that built the package)', async () => {
-    rmSync(join(app, 'node_modules', 'linkface-cli', 'dist', 'cli', `linkface-${process.version}-${process.arch}.cache`));
+    rmSync(join(app, 'node_modules', 'linkface-cli', 'dist', 'cli', `linkface-${process.version}-${process.platform}-${process.arch}.cache`));
     writeFileSync(join(app, '.linkfacerc.mjs'), "export default { apiId: 'from-an-es-module' };\n");
     const { stdout, stderr } = await exec('npx', ['--no', '--', 'linkface', 'config', 'show'], {
       cwd: app,
       env: { ...npmEnv(), HOME: app, NO_COLOR: '1', LINKFACE_DEBUG_STARTUP: '1' },
     });
-    expect(stderr).toMatch(/^linkface: code cache absent for Node\.js v[\d.]+ \w+: compiling .*linkface\.cjs$/m);
+    expect(stderr).toMatch(/^linkface: code cache absent for Node\.js v[\d.]+ \w+ \w+: compiling .*linkface\.cjs$/m);
     expect(stdout).toMatch(/^apiId +from-an-es-module /m);
   });
 

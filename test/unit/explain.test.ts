@@ -120,7 +120,7 @@ describe('ResultTally and the summary line', () => {
   const result = (status: string, extra: Partial<UploadResult> = {}) =>
     ({ input: `${status}.bin`, kind: 'file', ok: status === 'OK', status, retryable: false, attempts: 1, ms: 5, at: '', ...extra }) as UploadResult;
 
-  it('counts each kind of ending, failures by status in the order they came', () => {
+  it('counts each kind of ending; the summary lists failures most frequent first, then by name', () => {
     const tally = new ResultTally();
     for (const r of [
       result('OK', { bytes: 1024 }),
@@ -129,15 +129,16 @@ describe('ResultTally and the summary line', () => {
       result('OK', { bytes: 2048 }),
       result('INVALID_INPUT'),
       result('WRONG_LIVENESS_DATA'),
+      result('BAD_RESPONSE'),
       result('NOT_ATTEMPTED', { reason: 'not started: the run was interrupted' }),
     ]) {
       tally.add(r);
     }
-    expect(tally).toMatchObject({ count: 7, uploaded: 2, skipped: 1, notAttempted: 1, bytes: 3072, accountFailed: false, failed: 3 });
+    expect(tally).toMatchObject({ count: 8, uploaded: 2, skipped: 1, notAttempted: 1, bytes: 3072, accountFailed: false, failed: 4 });
     expect(tally.notAttemptedReason).toBe('not started: the run was interrupted');
     expect(tally.first?.input).toBe('OK.bin');
     expect(summarize(tally, 1, 2000)).toBe(
-      '2 uploaded, 1 skipped, 3 failed (WRONG_LIVENESS_DATA 2, INVALID_INPUT 1), 1 not attempted, 1 retry; 3 KiB in 2 s (1.0 files/s)',
+      '2 uploaded, 1 skipped, 4 failed (WRONG_LIVENESS_DATA 2, BAD_RESPONSE 1, INVALID_INPUT 1), 1 not attempted, 1 retry; 3 KiB in 2 s (1.0 files/s)',
     );
   });
 });

@@ -67,7 +67,7 @@ describe('checkInputs', () => {
     expect(await withDigest(jobs[0] as UploadJob)).toBe('is no longer a regular file (a named pipe)');
   });
 
-  it('checks many inputs in order, letting the event loop run between them', async () => {
+  it('checks many inputs in order while the event loop goes on', async () => {
     const names = Array.from({ length: 1200 }, (_, i) => (i % 2 === 0 ? 'ok.bin' : 'missing.bin'));
     let turns = 0;
     const ticking = setInterval(() => turns++, 0);
