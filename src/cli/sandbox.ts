@@ -15,6 +15,8 @@ export async function runSandboxCommand(options: Record<string, string | undefin
     rateLimit: options.rateLimit === undefined ? undefined : positive(options.rateLimit, '--rate-limit'),
     idField: options.idField as 'liveness_data_id' | 'image_id' | 'both',
     log: (line) => process.stderr.write(`${line}\n`),
+    // Nobody reads the records of a server run from the command line, and it may run for days.
+    recordRequests: false,
   });
   process.stderr.write(
     `linkface sandbox listening on ${sandbox.url} (a contract emulator for tests; it does not judge liveness)\n` +

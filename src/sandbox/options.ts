@@ -15,6 +15,7 @@ export interface SandboxSettings {
   readonly idField: IdField;
   readonly random: () => number;
   readonly log: ((line: string) => void) | undefined;
+  readonly recordRequests: boolean;
 }
 
 /** Defaults are the real service's limits, so that what passes the sandbox passes the service. */
@@ -33,6 +34,7 @@ export function resolveOptions(options: SandboxOptions): SandboxSettings {
     idField: options.idField ?? 'liveness_data_id',
     random: options.random ?? Math.random,
     log: options.log,
+    recordRequests: options.recordRequests ?? true,
   };
   check('latencyMs', settings.latencyMs, (v) => v >= 0, 'at least 0');
   check('failRate', settings.failRate, isProbability, 'between 0 and 1');

@@ -110,7 +110,7 @@ async function serve(state: SandboxState, req: IncomingMessage, res: ServerRespo
     status: 'PENDING',
     httpStatus: 0,
   };
-  state.requests.push(record);
+  if (state.settings.recordRequests) state.requests.push(record);
   try {
     const outcome = await decide(state, req, record, query);
     // Latency counts from the request's arrival, as a client sees a server's: the work of reading and

@@ -33,6 +33,11 @@ export interface SandboxOptions {
   random?: () => number;
   /** Receives one line per request (method, path, status, HTTP status, ms); never the secret. */
   log?: (line: string) => void;
+  /**
+   * Keep a record of every request in `Sandbox.requests` (and `uploads()`); default true. A server that runs
+   * for long (`linkface sandbox`) keeps none: the records would grow for as long as it runs.
+   */
+  recordRequests?: boolean;
 }
 
 /** An answer the sandbox gives instead of its normal one, queued with `Sandbox.enqueue`. */

@@ -130,6 +130,17 @@ describe('sandbox: successful uploads', () => {
     expect(both.json['image_id']).toBe(both.json['liveness_data_id']);
   });
 
+  it('keeps no request records when told not to (a long-running server), and still logs and answers', async () => {
+    const lines: string[] = [];
+    const target = await sandbox({ recordRequests: false, log: (line) => lines.push(line) });
+    const reply = await upload(target, 'liveness data');
+    expect(reply.httpStatus).toBe(200);
+    expect(reply.json['liveness_data_id']).toMatch(HEX32);
+    expect(target.requests).toEqual([]);
+    expect(target.uploads()).toEqual([]);
+    expect(lines).toEqual([expect.stringMatching(/^POST \/resources\/upload_liveness_data OK 200 \d+ms$/)]);
+  });
+
   it('accepts other credentials when started with them', async () => {
     const target = await sandbox({ apiId: 'id-1', apiSecret: 'secret-1' });
     expect((await upload(target, 'x', { api_id: 'id-1', api_secret: 'secret-1' })).httpStatus).toBe(200);
