@@ -63,8 +63,9 @@ export async function bundleCommandLine(outfile) {
   // A plugin whose file moved would silently not apply: the build fails instead.
   const missing = PATCHES.filter((name) => !applied.has(name));
   if (missing.length > 0) throw new Error(`bundle: ${missing.join(', ')} did not apply: a dependency moved its code; see scripts/bundle-options.mjs`);
-  const output = readFileSync(outfile, 'latin1');
-  if (Buffer.from(output, 'latin1').some((byte) => byte > 0x7f)) throw new Error(`${outfile} is not ASCII: see bin/load.js`);
+  const bytes = readFileSync(outfile);
+  if (bytes.some((byte) => byte > 0x7f)) throw new Error(`${outfile} is not ASCII: see bin/load.js`);
+  const output = bytes.toString('latin1');
   // A script compiled from a code cache has no dynamic-import hook (see rcModuleImport): any import() other than
   // these two would fail at run time, so the build fails now.
   const imports = output.match(/\bimport\([^)]*\)/g) ?? [];

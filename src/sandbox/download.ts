@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import redirect from 'undici/lib/interceptor/redirect.js';
+import { errorCode } from '../api/network.js';
 
 export type Download =
   | { readonly kind: 'content'; readonly bytes: Buffer }
@@ -78,8 +79,5 @@ function downloadError(reason: string): Download {
 
 /** The most telling part of a failure: its code (ECONNREFUSED, UND_ERR_…) or a cause's, else its message. */
 function describeFailure(error: unknown): string {
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    if ('code' in cause && typeof cause.code === 'string') return cause.code;
-  }
-  return error instanceof Error ? error.message : String(error);
+  return errorCode(error) ?? (error instanceof Error ? error.message : String(error));
 }
