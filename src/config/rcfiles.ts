@@ -174,13 +174,21 @@ const loadJson: LoaderSync = (_path, content) => {
   try {
     return JSON.parse(content);
   } catch (error) {
-    // V8 quotes part of the input in some messages (`Unexpected token 'c', "{…" is not valid JSON`); it may be
-    // the secret. Its own wording has no double quotes, so everything from the first one on is dropped.
-    const reason = ((error as Error).message.split('"')[0] ?? '').replace(/[,.\s]+$/, '');
-    const place = (_: string, index: string) => `at ${lineAndColumn(content, Number(index))}`;
-    throw new ParseProblem(`is not valid JSON: ${reason.replace(/at position (\d+)/, place)}`);
+    throw new ParseProblem(`is not valid JSON: ${jsonProblem((error as Error).message, content)}`);
   }
 };
+
+/**
+ * JSON.parse's reason, the same on every Node.js, with linkface's line and column in place of V8's position.
+ * V8 quotes part of the input in some messages (`Unexpected token 'c', "{…" is not valid JSON`); it may be the
+ * secret. Its own wording has no double quotes, so everything from the first one on is dropped. Node 22 and newer
+ * follow `at position 22` with their own `(line 3 column 1)`, dropped too.
+ */
+export function jsonProblem(message: string, content: string): string {
+  const reason = (message.split('"')[0] ?? '').replace(/\s*\(line \d+ column \d+\)/, '').replace(/[,.\s]+$/, '');
+  const place = (_: string, index: string) => `at ${lineAndColumn(content, Number(index))}`;
+  return reason.replace(/at position (\d+)/, place);
+}
 
 const refuseTypeScript: LoaderSync = () => {
   throw new ParseProblem('is a TypeScript file, which linkface cannot load: use .json, .yaml, .js, .cjs or .mjs');

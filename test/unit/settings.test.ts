@@ -11,6 +11,7 @@ import {
   parseSize,
   resolveSettings,
 } from '../../src/config/index.js';
+import { jsonProblem } from '../../src/config/rcfiles.js';
 
 /** Every secret in these tests; no message or warning may ever contain it, or even the word "canary". */
 const CANARY = 'canary-secret-7f3e';
@@ -432,6 +433,21 @@ describe('rc file validation', () => {
     const error = await failure();
     expect(error.message).toBe(`${rc} ${problem}`);
     expect(error.file).toBe(rc);
+  });
+
+  // Node 22 and newer add their own "(line 3 column 1)" to JSON.parse's message; Node 20 does not. Both shapes are
+  // checked here, whichever Node runs the tests.
+  const content = `{\n  "apiSecret": "${CANARY}",\n}\n`;
+  it.each([
+    ['Node 20', 'Expected double-quoted property name in JSON at position 39', 'Expected double-quoted property name in JSON at line 3, column 1'],
+    ['Node 22+', 'Expected double-quoted property name in JSON at position 39 (line 3 column 1)', 'Expected double-quoted property name in JSON at line 3, column 1'],
+    ['Node 20', `Unexpected token 'c', ..."iSecret": ${CANARY}}" is not valid JSON`, "Unexpected token 'c'"],
+    ['Node 22+', `Unexpected token 'c', ..."iSecret": ${CANARY}}" is not valid JSON`, "Unexpected token 'c'"],
+    ['Node 20', 'Unexpected end of JSON input', 'Unexpected end of JSON input'],
+    ['Node 22+', 'Unterminated string in JSON at position 16 (line 2 column 15)', 'Unterminated string in JSON at line 2, column 15'],
+  ])('describes a JSON syntax error in the shape of %s the same way: %j', (_, message, problem) => {
+    expect(jsonProblem(message, content)).toBe(problem);
+    leaksNothing(jsonProblem(message, content));
   });
 });
 
