@@ -7,6 +7,7 @@ import { FileChangedError, multipartBody } from './multipart.js';
 import { interpretNetworkError, timeoutOutcome } from './network.js';
 import { interpretAnswer } from './response.js';
 import type { AttemptOutcome, UploadPayload } from './types.js';
+import { type Redact, redactorFor } from '../untrusted.js';
 
 export const UPLOAD_PATH = '/resources/upload_liveness_data';
 /** No answer of this API comes near this size; a larger body is not read (a misconfigured endpoint, say). */
@@ -48,6 +49,8 @@ export class EndpointClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly timeoutMs: number;
+  /** Takes the API secret out of whatever the server sent back, before anything is cut, printed or stored. */
+  private readonly redact: Redact;
   /** Attempts not yet ended, for close() to wait for. */
   private readonly inFlight = new Set<Promise<AttemptOutcome>>();
 
@@ -56,6 +59,7 @@ export class EndpointClient {
     ({ origin: this.origin, pathname: this.path } = new URL(this.uploadUrl));
     this.options = options;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.redact = redactorFor([options.apiSecret]);
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher =
       options.dispatcher ?? createDispatcher({ connections: options.connections ?? 4, ca: options.ca, direct: options.direct });
@@ -63,7 +67,7 @@ export class EndpointClient {
 
   /** Sends one upload; every way it can end is returned as an outcome, never thrown. */
   send(payload: UploadPayload, signal?: AbortSignal): Promise<AttemptOutcome> {
-    const attempt = this.attempt(payload, signal);
+    const attempt = this.attempt(payload, signal).then((outcome) => this.redacted(outcome));
     const ended = () => this.inFlight.delete(attempt);
     this.inFlight.add(attempt);
     attempt.then(ended, ended);
@@ -106,8 +110,10 @@ export class EndpointClient {
           body: text,
           contentType: header(response.headers['content-type']),
           retryAfter: header(response.headers['retry-after']),
+          location: header(response.headers.location),
         },
         payload.kind === 'url' ? 'url' : 'file',
+        { redact: this.redact },
       );
     } catch (error) {
       if (timeout.signal.aborted) return timeoutOutcome(this.timeoutMs);
@@ -117,6 +123,13 @@ export class EndpointClient {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The outcome with the secret taken out of every text in it (the id was checked by interpretAnswer). */
+  private redacted(outcome: AttemptOutcome): AttemptOutcome {
+    const reason = outcome.reason && this.redact(outcome.reason);
+    const requestId = outcome.requestId && this.redact(outcome.requestId);
+    return reason === outcome.reason && requestId === outcome.requestId ? outcome : { ...outcome, reason, requestId };
   }
 
   /**

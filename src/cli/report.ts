@@ -1,12 +1,20 @@
 import type { Ora } from 'ora';
+import { MAX_RETRY_AFTER_MS } from '../api/response.js';
 import type { AttemptEvent, UploadResult } from '../engine/run.js';
 import { toResultRecord } from '../engine/run.js';
 import { explainFailure } from '../explain/render.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
 import type { UploadJob } from '../inputs/check.js';
 import { formatBytes, formatDuration } from '../units.js';
+import { shown } from '../untrusted.js';
 import { ResultTally } from './tally.js';
-import { shown, type Terminal } from './terminal.js';
+import type { Terminal } from './terminal.js';
+
+/** A retry that waits this long or longer is announced, even without --verbose: a silent minute looks hung. */
+const ANNOUNCED_WAIT_MS = 2000;
+
+/** A wall-clock time for people, in the machine's time zone: 14:03:27. */
+const clock = (at: number) => new Date(at).toTimeString().slice(0, 8);
 
 export interface ReportOptions {
   readonly json: boolean;
@@ -32,6 +40,12 @@ export class UploadReport {
   private readonly explained = new Set<string>();
   private readonly started = Date.now();
   private ticker: NodeJS.Timeout | undefined;
+  /** The input a run of one uploads, for its spinner. */
+  private firstInput = '';
+  /** The longest wait before a retry that is going on, for the progress line. */
+  private waiting: { until: number; what: string } | undefined;
+  /** Until when the last announced wait went: waits ending about then are not announced again. */
+  private announcedUntil = 0;
   /** Every result counted: the summary and the exit code come from it. */
   readonly tally = new ResultTally();
 
@@ -47,23 +61,31 @@ export class UploadReport {
   /** Starts the spinner (on a terminal) for the jobs about to be uploaded, besides inputs already settled. */
   async begin(jobs: readonly UploadJob[], alreadySettled = 0): Promise<void> {
     this.total = jobs.length + alreadySettled;
+    this.firstInput = jobs[0]?.input ?? '';
     if (!this.people || !this.terminal.interactive) return;
     const { default: ora } = await import('ora');
-    this.spinner = ora({ stream: process.stderr, text: this.progressText(jobs[0]?.input), isEnabled: true }).start();
+    this.spinner = ora({ stream: process.stderr, text: this.progressText(), isEnabled: true }).start();
     // Rate and ETA move even while nothing finishes.
-    if (this.total > 1) this.ticker = setInterval(() => this.refresh(), 500).unref();
+    if (this.total > 1) this.startTicker();
+  }
+
+  private startTicker(): void {
+    this.ticker ??= setInterval(() => this.refresh(), 500).unref();
   }
 
   attempt(event: AttemptEvent): void {
-    if (event.decision.retry) {
+    const { outcome, decision } = event;
+    if (decision.retry) {
       this.retries++;
       this.retrying.add(event.job.input);
+      if (decision.delayMs >= ANNOUNCED_WAIT_MS) this.announceWait(event, decision.delayMs);
     } else {
       this.retrying.delete(event.job.input);
     }
     if (!this.options.verbose) return;
-    const { outcome, decision } = event;
-    const answer = outcome.httpStatus ? `${outcome.httpStatus} ${outcome.status}` : `${outcome.status} (${outcome.reason ?? 'no answer'})`;
+    const answer = outcome.httpStatus
+      ? `${outcome.httpStatus} ${shown(outcome.status)}`
+      : `${shown(outcome.status)} (${shown(outcome.reason ?? 'no answer')})`;
     let next = decision.retry ? `retrying in ${formatDuration(decision.delayMs)} (${decision.why})` : decision.why;
     if (decision.retry && outcome.maybeDelivered) {
       next += '; the request may have reached the server, so this retry may store a duplicate upload';
@@ -71,20 +93,50 @@ export class UploadReport {
     this.say(`${this.terminal.color.dim(`attempt ${event.attempt}`)} POST ${this.options.host} ${shown(event.job.input)} → ${answer} in ${formatDuration(event.ms)}; ${next}`);
   }
 
+  /**
+   * A long wait before a retry is said, with what it waits for and until when: on the progress line on a
+   * terminal, as a plain line elsewhere (once for waits that end about the same time, as a batch's do).
+   */
+  private announceWait(event: AttemptEvent, delayMs: number): void {
+    const { outcome } = event;
+    const until = Date.now() + delayMs;
+    const http = outcome.httpStatus ? ` (HTTP ${outcome.httpStatus})` : '';
+    const why =
+      outcome.retryAfterMs === undefined
+        ? 'backoff'
+        : `the server's Retry-After${outcome.retryAfterMs >= MAX_RETRY_AFTER_MS ? `, capped at ${MAX_RETRY_AFTER_MS / 1000} s` : ''}`;
+    const what = `${shown(outcome.status)}${http}: waiting until ${clock(until)} (${why})`;
+    if (!this.waiting || until > this.waiting.until) this.waiting = { until, what };
+    if (this.spinner) {
+      this.startTicker();
+      this.refresh();
+      return;
+    }
+    if (!this.people || until < this.announcedUntil + 1000) return;
+    this.announcedUntil = until;
+    this.say(
+      this.terminal.color.yellow(
+        `waiting ${formatDuration(delayMs)}, until ${clock(until)}, to retry ${shown(event.job.input)}: ${shown(outcome.status)}${http}, ${why}`,
+      ),
+    );
+  }
+
   result(result: UploadResult): void {
     this.tally.add(result);
     this.retrying.delete(result.input);
     if (this.options.json) {
-      this.writeData(JSON.stringify(toResultRecord(result)));
+      this.writeRecord(toResultRecord(result));
     } else if (result.ok && result.livenessDataId) {
+      // The id was checked when it arrived (or when the manifest was read): it is one printable line.
       this.writeData(this.total === 1 ? result.livenessDataId : `${result.livenessDataId}\t${shown(result.input)}`);
     }
     if (result.ok) {
       if (this.people && !this.terminal.interactive) {
-        this.say(`uploaded ${shown(result.input)}${result.bytes ? ` (${formatBytes(result.bytes)})` : ''} in ${formatDuration(result.ms)}`);
+        if (result.resumed) this.say(`${shown(result.input)}: ${shown(result.reason ?? 'already uploaded')}`);
+        else this.say(`uploaded ${shown(result.input)}${result.bytes ? ` (${formatBytes(result.bytes)})` : ''} in ${formatDuration(result.ms)}`);
       }
     } else if (result.status === 'SKIPPED') {
-      if (this.people) this.say(this.terminal.color.yellow(`skipped ${shown(result.input)}: ${result.reason ?? ''}`));
+      if (this.people) this.say(this.terminal.color.yellow(`skipped ${shown(result.input)}: ${shown(result.reason ?? '')}`));
     } else if (result.status !== 'NOT_ATTEMPTED') {
       this.explain(result);
     }
@@ -108,8 +160,9 @@ export class UploadReport {
     }
     if (tally.count === 1 && tally.first && !interrupted) {
       const only = tally.first;
-      if (only.ok) spinner?.succeed(`Uploaded ${shown(only.input)} in ${formatDuration(only.ms)}`);
-      else spinner?.fail(`${shown(only.input)}: ${only.status}`);
+      if (only.resumed) spinner?.succeed(`${shown(only.input)}: ${shown(only.reason ?? 'already uploaded')}`);
+      else if (only.ok) spinner?.succeed(`Uploaded ${shown(only.input)} in ${formatDuration(only.ms)}`);
+      else spinner?.fail(`${shown(only.input)}: ${shown(only.status)}`);
       return;
     }
     const line = `${interrupted ? 'Interrupted. ' : ''}${summarize(tally, this.retries, Date.now() - this.started)}`;
@@ -127,9 +180,20 @@ export class UploadReport {
    */
   private explain(result: UploadResult): void {
     const { color } = this.terminal;
-    const explanation = explainFailure({ ...result, input: shown(result.input) }, this.options.lang, this.options.origins);
+    // Everything the server said, and the input's name, shown escaped: one line each, no terminal codes.
+    const explanation = explainFailure(
+      {
+        ...result,
+        input: shown(result.input),
+        status: shown(result.status),
+        reason: result.reason && shown(result.reason),
+        requestId: result.requestId && shown(result.requestId),
+      },
+      this.options.lang,
+      this.options.origins,
+    );
     if (this.explained.has(result.status)) {
-      const reason = result.reason ? `: ${result.reason}` : '';
+      const reason = result.reason ? `: ${shown(result.reason)}` : '';
       this.say(color.red(`✖ ${explanation.headline}${reason}`));
       return;
     }
@@ -139,8 +203,10 @@ export class UploadReport {
     this.say(lines.join('\n'));
   }
 
-  private progressText(current?: string): string {
-    if (this.total === 1) return `Uploading ${current ?? ''}`;
+  private progressText(): string {
+    const waiting = this.waiting && this.waiting.until > Date.now() ? this.waiting : undefined;
+    if (!waiting) this.waiting = undefined;
+    if (this.total === 1) return `Uploading ${shown(this.firstInput)}${waiting ? ` · ${waiting.what}` : ''}`;
     const { count: finished, failed, bytes } = this.tally;
     const elapsed = (Date.now() - this.started) / 1000;
     const rate = elapsed > 0 ? finished / elapsed : 0;
@@ -149,6 +215,7 @@ export class UploadReport {
     if (this.retrying.size) parts.push(`${this.retrying.size} retrying`);
     parts.push(formatBytes(bytes), `${rate.toFixed(1)} files/s`);
     if (rate > 0 && finished < this.total) parts.push(`ETA ${formatDuration(((this.total - finished) / rate) * 1000)}`);
+    if (waiting) parts.push(waiting.what);
     return `Uploading: ${parts.join(' · ')}`;
   }
 
@@ -167,17 +234,23 @@ export class UploadReport {
     this.spinner?.clear();
     this.terminal.out(line);
   }
+
+  private writeRecord(record: Readonly<Record<string, unknown>>): void {
+    this.spinner?.clear();
+    this.terminal.outRecord(record);
+  }
 }
 
 /** The closing line of a batch: what happened to every input, the retries, the bytes, the time and rate. */
 export function summarize(tally: ResultTally, retries: number, elapsedMs: number): string {
   const parts = [`${tally.uploaded} uploaded`];
+  if (tally.resumed) parts.push(`${tally.resumed} already uploaded`);
   if (tally.skipped) parts.push(`${tally.skipped} skipped`);
   const { failed } = tally;
   if (failed) {
     // Most frequent first, then by name: the same batch gives the same line whatever order uploads finished in.
     const byStatus = [...tally.failures].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0));
-    parts.push(`${failed} failed (${byStatus.map(([status, n]) => `${status} ${n}`).join(', ')})`);
+    parts.push(`${failed} failed (${byStatus.map(([status, n]) => `${shown(status)} ${n}`).join(', ')})`);
   }
   if (tally.notAttempted) parts.push(`${tally.notAttempted} not attempted`);
   parts.push(`${retries} ${retries === 1 ? 'retry' : 'retries'}`);

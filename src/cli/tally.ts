@@ -8,6 +8,8 @@ import { isAccountStatus } from '../explain/statuses.js';
 export class ResultTally {
   count = 0;
   uploaded = 0;
+  /** Found uploaded in the manifest (`--resume`): counted as successes, not sent again. */
+  resumed = 0;
   skipped = 0;
   notAttempted = 0;
   /** Bytes of the inputs uploaded. */
@@ -25,7 +27,9 @@ export class ResultTally {
     this.count++;
     this.first ??= result;
     if (isAccountStatus(result.status)) this.accountFailed = true;
-    if (result.ok) {
+    if (result.resumed) {
+      this.resumed++;
+    } else if (result.ok) {
       this.uploaded++;
       this.bytes += result.bytes ?? 0;
     } else if (result.status === 'SKIPPED') {

@@ -1,22 +1,26 @@
-const secrets = new Set<string>();
+import { jsonLine, type Redact, redactorFor } from '../untrusted.js';
 
-/** Remembers a secret so that nothing this process prints can contain it. */
+const secrets = new Set<string>();
+let redactSecrets: Redact = (text) => text;
+
+/** Remembers a secret, of any length, so that nothing this process prints can contain it. */
 export function registerSecret(secret: string | undefined): void {
-  // Short values (the sandbox's default 'sandbox', say) would redact ordinary words; real keys are long.
-  if (secret && secret.length >= 8) secrets.add(secret);
+  if (!secret || secrets.has(secret)) return;
+  secrets.add(secret);
+  redactSecrets = redactorFor(secrets);
 }
 
 /** Replaces every registered secret in text (a server may echo a parameter back in its `reason`). */
 export function redact(text: string): string {
-  let result = text;
-  for (const secret of secrets) result = result.split(secret).join('***');
-  return result;
+  return redactSecrets(text);
 }
 
 /** Where the CLI writes: data on stdout, everything for people on stderr; both redacted. */
 export interface Terminal {
   /** A line of data on stdout. */
   out(line: string): void;
+  /** A record on stdout, as one NDJSON line. */
+  outRecord(record: Readonly<Record<string, unknown>>): void;
   /** A line for people on stderr. */
   err(line: string): void;
   readonly color: Colors;
@@ -43,6 +47,7 @@ export async function createTerminal(options: { color?: boolean }): Promise<Term
   const colorPossible = Boolean(process.stderr.isTTY) || process.env.FORCE_COLOR !== undefined;
   return {
     out: (line) => process.stdout.write(`${redact(line)}\n`),
+    outRecord: (record) => process.stdout.write(`${jsonLine(record, redactSecrets)}\n`),
     err: (line) => process.stderr.write(`${redact(line)}\n`),
     color: noColor || !colorPossible ? PLAIN : await chalkColors(),
     // A pseudo-terminal without a size (columns 0) sends ora's line arithmetic into an endless clear.
@@ -53,17 +58,4 @@ export async function createTerminal(options: { color?: boolean }): Promise<Term
 async function chalkColors(): Promise<Colors> {
   const { Chalk, supportsColorStderr } = await import('chalk');
   return new Chalk({ level: supportsColorStderr ? supportsColorStderr.level : 0 });
-}
-
-/**
- * An input as it is shown in a line of text: backslashes and control characters (newline, tab, escape…)
- * written as `\n`, `\t`, `\x1b`, so a file name can neither break the one-line-per-upload output nor send
- * codes to the terminal. `--json` has the exact names.
- */
-export function shown(input: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped here.
-  return input.replace(/[\\\u0000-\u001f\u007f-\u009f]/g, (c) => {
-    const named: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r' };
-    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
 }

@@ -14,7 +14,8 @@ import { mapWithConcurrency } from '../pool.js';
 import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { UploadReport } from './report.js';
-import { createTerminal, registerSecret, shown, type Terminal } from './terminal.js';
+import { shown } from '../untrusted.js';
+import { createTerminal, redact, registerSecret, type Terminal } from './terminal.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
   filesFrom?: string[];
@@ -132,7 +133,7 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
       origins,
       host: new URL(client.uploadUrl).host,
     });
-    const manifest = options.manifest ? new ManifestWriter(options.manifest) : undefined;
+    const manifest = options.manifest ? new ManifestWriter(options.manifest, redact) : undefined;
     try {
       return await uploadAll(plan, client, settings, report, manifest, interruption);
     } finally {
@@ -201,8 +202,6 @@ async function uploadAll(
     manifest?.append(result);
   }
   const resumeCheckFor = resumeCheck(plan, manifest?.path);
-  // Inputs skipped by --resume are in the manifest already: they are not written again.
-  const resumed = new WeakSet<UploadResult>();
   await runUploads(
     plan.jobs,
     client,
@@ -215,18 +214,13 @@ async function uploadAll(
       keepResults: false,
       // The report reads each attempt's job as it happens and keeps nothing of it.
       reuseFileBuffers: true,
-      alreadyUploaded:
-        resumeCheckFor &&
-        ((job) => {
-          const result = resumeCheckFor(job);
-          if (result) resumed.add(result);
-          return result;
-        }),
+      alreadyUploaded: resumeCheckFor,
     },
     {
       onAttempt: (event) => report.attempt(event),
       onResult: (result) => {
-        if (!resumed.has(result)) manifest?.append(result);
+        // Inputs found uploaded by --resume are in the manifest already: they are not written again.
+        if (!result.resumed) manifest?.append(result);
         report.result(result);
       },
     },
@@ -247,14 +241,14 @@ async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, termi
   const skipped = [...plan.invalid.map(skippedResult), ...planned.filter((item): item is UploadResult => !('payload' in item))];
   if (options.json) {
     for (const job of toUpload) {
-      terminal.out(JSON.stringify({ input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes, action: 'upload' }));
+      terminal.outRecord({ input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes, action: 'upload' });
     }
     for (const r of skipped) {
-      terminal.out(JSON.stringify({ input: r.input, kind: r.kind, sha256: r.sha256, bytes: r.bytes, action: 'skip', reason: r.reason }));
+      terminal.outRecord({ input: r.input, kind: r.kind, sha256: r.sha256, bytes: r.bytes, action: 'skip', reason: r.reason });
     }
   } else {
     for (const job of toUpload) terminal.out(`upload\t${shown(job.input)}`);
-    for (const r of skipped) terminal.out(`skip\t${shown(r.input)}\t${r.reason ?? ''}`);
+    for (const r of skipped) terminal.out(`skip\t${shown(r.input)}\t${shown(r.reason ?? '')}`);
   }
   if (!options.quiet) {
     const bytes = toUpload.reduce((sum, job) => sum + (job.bytes ?? 0), 0);
@@ -335,6 +329,6 @@ function reportInvalidInputs(terminal: Terminal, problems: readonly InputProblem
   const { color } = terminal;
   const noun = problems.length === 1 ? 'input is' : 'inputs are';
   terminal.err(color.red(`linkface: ${problems.length} ${noun} not valid; nothing was uploaded.`));
-  for (const problem of problems) terminal.err(`  ${shown(problem.input)}: ${problem.reason}`);
+  for (const problem of problems) terminal.err(`  ${shown(problem.input)}: ${shown(problem.reason)}`);
   terminal.err('Fix them, or pass --skip-invalid to upload the rest.');
 }

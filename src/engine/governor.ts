@@ -17,15 +17,18 @@ export interface GovernorState {
   readonly limit: number;
   /** Upload starts per second, once the server has pushed back; undefined while unpaced. */
   readonly rate: number | undefined;
-  readonly pausedUntil: number;
 }
 
 /**
  * Adapts a batch to the account's rate limit (AIMD). Until the server first answers RATE_LIMIT_EXCEEDED,
  * uploads run at the configured concurrency, unpaced. From then on, starts are paced: each rate-limit
- * signal cuts the pace to 70% of what was getting through and the in-flight limit likewise, and pauses new
- * starts for the server's Retry-After; each success raises them again a little. A batch so settles just under
- * the account's rate instead of hammering it.
+ * signal cuts the pace to 70% of what was getting through and the in-flight limit likewise, and the next
+ * start waits one step of the new pace; each success raises them again a little. A batch so settles just
+ * under the account's rate instead of hammering it.
+ *
+ * The server's Retry-After delays the retry of the input it was sent for (see retry.ts), not every slot:
+ * holding the whole batch back for each refusal's Retry-After put the pauses in series (one request every
+ * Retry-After), and froze for a minute a batch whose other uploads the server still accepted.
  */
 export class RateGovernor {
   private readonly max: number;
@@ -33,7 +36,6 @@ export class RateGovernor {
   private limit: number;
   private rate: number | undefined;
   private inFlight = 0;
-  private pausedUntil = 0;
   private nextStartAt = 0;
   private lastCutAt = Number.NEGATIVE_INFINITY;
   private readonly successes: number[] = [];
@@ -46,7 +48,7 @@ export class RateGovernor {
   }
 
   get state(): GovernorState {
-    return { inFlight: this.inFlight, limit: Math.floor(this.limit), rate: this.rate, pausedUntil: this.pausedUntil };
+    return { inFlight: this.inFlight, limit: Math.floor(this.limit), rate: this.rate };
   }
 
   /**
@@ -74,9 +76,9 @@ export class RateGovernor {
     }
   }
 
-  /** How long, from now, before a start is allowed by the pause and the pace (not counting free slots). */
+  /** How long, from now, before a start is allowed by the pace (not counting free slots). */
   startDelay(): number {
-    return Math.max(0, Math.max(this.pausedUntil, this.nextStartAt) - this.now());
+    return Math.max(0, this.nextStartAt - this.now());
   }
 
   /** Records a start; `acquire` calls it. Public for tests of the arithmetic. */
@@ -87,10 +89,10 @@ export class RateGovernor {
   }
 
   /** Gives the slot back and learns from how the request ended. */
-  release(ending: 'ok' | 'rate-limited' | 'other', retryAfterMs?: number): void {
+  release(ending: 'ok' | 'rate-limited' | 'other'): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (ending === 'ok') this.onSuccess();
-    if (ending === 'rate-limited') this.onRateLimited(retryAfterMs);
+    if (ending === 'rate-limited') this.onRateLimited();
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -104,14 +106,14 @@ export class RateGovernor {
     if (this.rate !== undefined) this.rate *= 1 + INCREASE / Math.max(1, this.rate);
   }
 
-  private onRateLimited(retryAfterMs: number | undefined): void {
+  private onRateLimited(): void {
     const now = this.now();
-    this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs ?? 1000));
     if (now - this.lastCutAt < CUT_COOLDOWN_MS) return;
     this.lastCutAt = now;
     const gettingThrough = this.successRate(now) ?? this.rate ?? 1;
     this.rate = Math.max(MIN_RATE, DECREASE * Math.min(this.rate ?? Number.POSITIVE_INFINITY, gettingThrough));
     this.limit = Math.max(1, this.limit * DECREASE);
+    this.nextStartAt = Math.max(this.nextStartAt, now + 1000 / this.rate);
   }
 
   /**

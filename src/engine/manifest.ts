@@ -1,6 +1,7 @@
 import { createReadStream, closeSync, openSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { UploadJob } from '../inputs/check.js';
+import { jsonLine, type Redact, unprintableId } from '../untrusted.js';
 import { toResultRecord, type UploadResult } from './run.js';
 
 /**
@@ -10,10 +11,13 @@ import { toResultRecord, type UploadResult } from './run.js';
  */
 export class ManifestWriter {
   private readonly fd: number;
+  private readonly redact: Redact | undefined;
   readonly path: string;
 
-  constructor(path: string) {
+  /** `redact` takes the API secret out of every value written (a file name may hold it too). */
+  constructor(path: string, redact?: Redact) {
     this.path = path;
+    this.redact = redact;
     try {
       this.fd = openSync(path, 'a');
     } catch (error) {
@@ -22,7 +26,7 @@ export class ManifestWriter {
   }
 
   append(result: UploadResult): void {
-    writeSync(this.fd, `${JSON.stringify(toResultRecord(result))}\n`);
+    writeSync(this.fd, `${jsonLine(toResultRecord(result), this.redact)}\n`);
   }
 
   close(): void {
@@ -34,7 +38,10 @@ export class ManifestWriter {
 export interface UploadedIndex {
   readonly bySha256: ReadonlyMap<string, string>;
   readonly byUrl: ReadonlyMap<string, string>;
-  /** Lines that are not records (a line cut short by a power loss, say): ignored, and counted here. */
+  /**
+   * Lines that are not records (a line cut short by a power loss, say), or whose id could not be printed as
+   * one (control characters, only white space): ignored, and counted here.
+   */
   readonly unreadableLines: number;
 }
 
@@ -67,15 +74,20 @@ export function previousUpload(index: UploadedIndex, job: UploadJob): string | u
   return job.sha256 ? index.bySha256.get(job.sha256) : undefined;
 }
 
-/** The result for an input `--resume` skips: it is not sent again, and the run still counts as a success. */
+/**
+ * The result for an input `--resume` finds uploaded: not sent again, and reported with the id the manifest
+ * holds for it, so that a script gets its id as from any upload.
+ */
 export function resumedResult(job: UploadJob, id: string, manifest: string): UploadResult {
   return {
     input: job.input,
     kind: job.kind,
     sha256: job.sha256,
     bytes: job.bytes,
-    ok: false,
-    status: 'SKIPPED',
+    ok: true,
+    status: 'OK',
+    livenessDataId: id,
+    resumed: true,
     reason: `already uploaded as ${id} (${manifest})`,
     retryable: false,
     attempts: 0,
@@ -96,6 +108,9 @@ function parseRecord(line: string): ManifestRecord | undefined {
   try {
     const value = JSON.parse(line) as Record<string, unknown>;
     if (typeof value !== 'object' || value === null || typeof value.input !== 'string') return undefined;
+    // An id that cannot be printed as one (a manifest edited by hand, or written from a hostile answer by an
+    // older linkface) is not replayed.
+    if (typeof value.liveness_data_id === 'string' && unprintableId(value.liveness_data_id)) return undefined;
     return {
       input: value.input,
       kind: typeof value.kind === 'string' ? value.kind : 'file',

@@ -19,6 +19,8 @@ export interface UploadResult {
   readonly requestId?: string;
   readonly httpStatus?: number;
   readonly reason?: string;
+  /** Uploaded by an earlier run, as the manifest given to `--resume` records: not sent again. */
+  readonly resumed?: boolean;
   /** Whether another run may succeed where this one failed. */
   readonly retryable: boolean;
   /** HTTP attempts made for this input (0 when none was sent). */
@@ -198,7 +200,7 @@ async function uploadWithRetries(job: UploadJob, context: AttemptContext): Promi
     const attemptStarted = Date.now();
     const outcome = await sender.send(job.payload, options.cancelSignal);
     if (isAccountStatus(outcome.status)) context.accountFailed(outcome.status);
-    governor.release(outcome.ok ? 'ok' : outcome.status === 'RATE_LIMIT_EXCEEDED' ? 'rate-limited' : 'other', outcome.retryAfterMs);
+    governor.release(outcome.ok ? 'ok' : outcome.status === 'RATE_LIMIT_EXCEEDED' ? 'rate-limited' : 'other');
     last = outcome;
     const decision = decideRetry(outcome, attempt, options.retries, options.random);
     hooks.onAttempt?.({ job, attempt, outcome, ms: Date.now() - attemptStarted, decision });
@@ -292,6 +294,7 @@ export function toResultRecord(result: UploadResult): Record<string, unknown> {
     ok: result.ok,
     status: result.status,
     liveness_data_id: result.livenessDataId,
+    resumed: result.resumed,
     reason: result.reason,
     request_id: result.requestId,
     http_status: result.httpStatus,

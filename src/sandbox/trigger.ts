@@ -21,7 +21,7 @@ export function triggeredAnswer(content: Buffer): Answer | undefined {
     });
   }
   return errorAnswer(code, {
-    reason: `triggered by the sandbox (file content ${TRIGGER_PREFIX}${code}); it does not judge liveness`,
+    reason: `triggered by the file content ${TRIGGER_PREFIX}${code}: a contract emulator, it does not judge liveness`,
     ...(code === 'RATE_LIMIT_EXCEEDED' && { retryAfter: '1' }),
   });
 }

@@ -168,7 +168,9 @@ describe('batch inputs through the built command', () => {
 
     const second = await runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir });
     expect(second.code, second.stderr).toBe(0);
-    expect(lines(second.stdout)).toHaveLength(40 - uploadedFirst);
+    // Every input's id is printed: those uploaded now, and those the manifest shows uploaded before.
+    expect(lines(second.stdout)).toHaveLength(40);
+    for (const r of firstRecords.filter((f) => f.ok)) expect(second.stdout).toContain(`${r.liveness_data_id}\t${r.input}\n`);
     const counts = storedCounts(sandbox);
     const expected = Array.from({ length: 40 }, (_, i) => sha256(`resume liveness ${i}`));
     expect([...counts.keys()].sort()).toEqual(expected.sort());
@@ -176,7 +178,9 @@ describe('batch inputs through the built command', () => {
 
     const third = await runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir });
     expect(third.code).toBe(0);
-    expect(third.stdout).toBe('');
-    expect(third.stderr).toMatch(/0 uploaded, 40 skipped/);
+    const manifestIds = new Map(parseRecords(readFileSync(join(dir, 'm.ndjson'), 'utf8')).map((r) => [r.input, r.liveness_data_id]));
+    expect(lines(third.stdout).sort()).toEqual([...manifestIds].map(([input, id]) => `${id}\t${input}`).sort());
+    expect(third.stderr).toMatch(/0 uploaded, 40 already uploaded/);
+    expect(storedCounts(sandbox).size).toBe(40);
   });
 });

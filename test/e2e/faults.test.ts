@@ -552,7 +552,9 @@ describe('fault matrix: batches', () => {
     const fixedInputs = inputs.map((i) => (i === quotaInput ? { path: i.path, sha256: sha256('quota restored') } : i));
     const resumed = await runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(lines(resumed.stdout)).toHaveLength(20 - byStatus('OK').length);
+    // Every input's id: the ones uploaded now, and the ones the manifest shows uploaded before.
+    expect(lines(resumed.stdout)).toHaveLength(20);
+    for (const record of byStatus('OK')) expect(resumed.stdout).toContain(`${record.liveness_data_id}\t`);
     const stored = fromSandbox(sandbox);
     for (const i of fixedInputs) expect(stored.filter((s) => s.sha256 === i.sha256), i.path).toHaveLength(1);
   });

@@ -138,7 +138,7 @@ describe('linkface upload: every documented error code', () => {
       expect(run.stderr).toContain(entry.meaning.en);
       expect(run.stderr).toContain(`next step: ${entry.nextStep.en}`);
       expect(run.stderr).toMatch(/request id: TID/);
-      expect(run.stderr).toMatch(/server said: .*sandbox/);
+      expect(run.stderr).toMatch(/server said: triggered by the file content LINKFACE-SANDBOX-STATUS/);
       expect(sandbox.requests).toHaveLength(retried ? 2 : 1);
     },
   );

@@ -248,7 +248,7 @@ describe('sandbox: trigger content', () => {
     'LINKFACE-SANDBOX-STATUS:%s gets HTTP %i',
     async (code, httpStatus) => {
       const reply = await upload(await sandbox(), `LINKFACE-SANDBOX-STATUS:${code}\n`);
-      expectError(reply, code, httpStatus, /triggered by the sandbox/);
+      expectError(reply, code, httpStatus, /triggered by the file content LINKFACE-SANDBOX-STATUS/);
     },
   );
 

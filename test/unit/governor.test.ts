@@ -30,7 +30,7 @@ describe('RateGovernor', () => {
     expect(fifth).toBe(true);
   });
 
-  it('on RATE_LIMIT_EXCEEDED: paces at 70% of what got through, cuts the in-flight limit, pauses for Retry-After', () => {
+  it('on RATE_LIMIT_EXCEEDED: paces at 70% of what got through, cuts the in-flight limit, waits one step of the pace', () => {
     const { governor, advance } = governed(10);
     for (let i = 0; i < 20; i++) {
       governor.take();
@@ -38,12 +38,25 @@ describe('RateGovernor', () => {
       governor.release('ok');
     }
     governor.take();
-    governor.release('rate-limited', 3000);
+    governor.release('rate-limited');
     const state = governor.state;
     // 20 successes over the 1.9 s since the first of them got through.
     expect(state.rate).toBeCloseTo((0.7 * 20) / 1.9, 5);
     expect(state.limit).toBe(7);
-    expect(governor.startDelay()).toBe(3000);
+    expect(governor.startDelay()).toBeCloseTo(1000 / (state.rate as number), 5);
+  });
+
+  it("does not hold every slot for a refusal's Retry-After: refusals one after another cost one pace step each", () => {
+    const { governor, advance } = governed(4);
+    // The server refuses each request, asking each time to wait 3 s: the batch slows to MIN_RATE, it does not
+    // stop for 3 s per refusal (the refused inputs themselves wait their Retry-After before their retry).
+    for (let i = 0; i < 5; i++) {
+      governor.take();
+      governor.release('rate-limited');
+      expect(governor.startDelay()).toBeLessThanOrEqual(1000 / MIN_RATE);
+      advance(governor.startDelay() + 1100);
+    }
+    expect(governor.state.rate).toBe(MIN_RATE);
   });
 
   it('counts a burst of refusals to requests already in flight as one signal', () => {
@@ -54,23 +67,25 @@ describe('RateGovernor', () => {
       governor.release('ok');
     }
     for (let i = 0; i < 5; i++) governor.take();
-    governor.release('rate-limited', 1000);
+    governor.release('rate-limited');
     const afterFirst = governor.state.rate;
     advance(50);
-    for (let i = 0; i < 4; i++) governor.release('rate-limited', 1000);
+    for (let i = 0; i < 4; i++) governor.release('rate-limited');
     expect(governor.state.rate).toBe(afterFirst);
     advance(2000);
     governor.take();
-    governor.release('rate-limited', 1000);
+    governor.release('rate-limited');
     expect(governor.state.rate).toBeLessThan(afterFirst as number);
   });
 
   it('spaces starts by the pace, and speeds back up as calls succeed', () => {
     const { governor, advance } = governed(4);
     governor.take();
-    governor.release('rate-limited', 0);
+    governor.release('rate-limited');
     const paced = governor.state.rate as number;
     expect(paced).toBe(Math.max(MIN_RATE, 0.7));
+    expect(governor.startDelay()).toBeCloseTo(1000 / paced, 5);
+    advance(governor.startDelay());
     governor.take();
     expect(governor.startDelay()).toBeCloseTo(1000 / paced, 5);
     advance(2000);
@@ -86,7 +101,7 @@ describe('RateGovernor', () => {
     const { governor, advance } = governed(2);
     for (let i = 0; i < 20; i++) {
       governor.take();
-      governor.release('rate-limited', 0);
+      governor.release('rate-limited');
       advance(1500);
     }
     expect(governor.state.limit).toBe(1);

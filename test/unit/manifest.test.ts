@@ -72,12 +72,36 @@ describe('the manifest', () => {
     expect(() => new ManifestWriter(join(dir, 'no/such/dir/m.ndjson'))).toThrow(/Cannot open the manifest/);
   });
 
-  it('skips a resumed input as SKIPPED, naming the earlier id', () => {
+  it('reports a resumed input as uploaded earlier, with the id the manifest holds', () => {
     expect(resumedResult(fileJob('aaa'), 'id-a', 'm.ndjson')).toMatchObject({
-      status: 'SKIPPED',
-      ok: false,
+      status: 'OK',
+      ok: true,
+      resumed: true,
+      livenessDataId: 'id-a',
       attempts: 0,
       reason: 'already uploaded as id-a (m.ndjson)',
     });
+  });
+
+  it('does not replay an id that could not be printed as one (control characters, only white space)', async () => {
+    const path = join(dir, 'hostile.ndjson');
+    const record = (sha256: string, id: string) => JSON.stringify({ input: sha256, kind: 'file', sha256, ok: true, liveness_data_id: id });
+    writeFileSync(path, [record('a', 'id\u001b[2J'), record('b', 'id\nFORGED\tline'), record('c', '   '), record('d', 'good-id')].join('\n'));
+    const index = await readManifest(path);
+    expect(index.unreadableLines).toBe(3);
+    expect([...index.bySha256]).toEqual([['d', 'good-id']]);
+  });
+
+  it('writes exact values, JSON-escaped, with terminal codes escaped too, and the secret redacted', () => {
+    const path = join(dir, 'escaped.ndjson');
+    const writer = new ManifestWriter(path, (text) => text.split('s3cr3t').join('***'));
+    const reason = 'said s3cr3t\u001b]0;title\u0007\u009b2J\u2028next\u202e';
+    writer.append(result({ input: 'x\ny.bin', ok: false, status: 'INVALID_ARGUMENT', reason }));
+    writer.close();
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\n')).toHaveLength(2);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is that none of these is written raw.
+    expect(text.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u202e]/);
+    expect(JSON.parse(text)).toMatchObject({ input: 'x\ny.bin', reason: reason.replace('s3cr3t', '***') });
   });
 });

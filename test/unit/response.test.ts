@@ -65,6 +65,82 @@ describe('interpretAnswer', () => {
   });
 });
 
+describe('interpretAnswer: answers from a hostile or broken server', () => {
+  const ok = (id: string) => json({ status: 'OK', liveness_data_id: id, request_id: 'TID1' });
+
+  it.each([
+    ['a newline (a forged second line)', 'id-1\nFORGED\tline', /control characters/],
+    ['a carriage return', 'real\rfake', /control characters/],
+    ['an escape sequence', 'id\u001b[2J', /control characters/],
+    ['only spaces', '   ', /only white space/],
+  ])('refuses an id with %s: BAD_RESPONSE, not retried, no id', (_name, id, reason) => {
+    const outcome = interpretAnswer({ httpStatus: 200, body: ok(id) }, 'file');
+    expect(outcome).toMatchObject({ ok: false, status: 'BAD_RESPONSE', retryable: false, maybeDelivered: true });
+    expect(outcome.livenessDataId).toBeUndefined();
+    expect(outcome.reason).toMatch(reason);
+  });
+
+  it('refuses an id that holds the API secret rather than report it altered', () => {
+    const outcome = interpretAnswer({ httpStatus: 200, body: ok('id-s3cr3t-1') }, 'file', { redact: (t) => t.replace('s3cr3t', '***') });
+    expect(outcome).toMatchObject({ ok: false, status: 'BAD_RESPONSE' });
+    expect(outcome.reason).toMatch(/contains the API secret/);
+    expect(outcome.reason).not.toContain('s3cr3t');
+  });
+
+  it.each([
+    [404, false],
+    [500, true],
+    [201, undefined],
+  ])('needs an HTTP 2xx for a success: "status":"OK" with HTTP %i', (httpStatus, retryable) => {
+    const outcome = interpretAnswer({ httpStatus, body: ok('id-1') }, 'file');
+    if (retryable === undefined) expect(outcome).toMatchObject({ ok: true, livenessDataId: 'id-1' });
+    else {
+      expect(outcome).toMatchObject({ ok: false, status: 'BAD_RESPONSE', retryable });
+      expect(outcome.livenessDataId).toBeUndefined();
+    }
+  });
+
+  it('reports a redirect as such, whatever its body, naming where it points', () => {
+    const outcome = interpretAnswer({ httpStatus: 301, body: ok('id-1'), location: 'https://new.example/x\u001b[2J' }, 'file');
+    expect(outcome).toMatchObject({ ok: false, status: 'BAD_RESPONSE', retryable: false });
+    expect(outcome.reason).toContain('redirects to https://new.example/x\\x1b[2J');
+  });
+
+  it('accepts JSON after a byte-order mark', () => {
+    expect(interpretAnswer({ httpStatus: 200, body: `\ufeff${ok('id-bom')}` }, 'file')).toMatchObject({ ok: true, livenessDataId: 'id-bom' });
+  });
+
+  it.each([
+    ['plain text, with Retry-After', 'Too Many Requests', '7', 7000],
+    ['an HTML page, without Retry-After', '<html><title>429 Too Many Requests</title></html>', undefined, undefined],
+    ['JSON that claims OK', ok('id-1'), '1', 1000],
+  ])("takes a 429 as a rate limit whatever its body: %s", (_name, body, retryAfter, retryAfterMs) => {
+    const outcome = interpretAnswer({ httpStatus: 429, body, retryAfter, contentType: 'text/html' }, 'file');
+    expect(outcome).toMatchObject({ ok: false, status: 'RATE_LIMIT_EXCEEDED', httpStatus: 429, retryable: true, retryAfterMs });
+  });
+
+  it('takes a 503 as a retryable outage even when its body names an account error', () => {
+    const outcome = interpretAnswer({ httpStatus: 503, body: json({ status: 'NO_PERMISSION' }), retryAfter: '2' }, 'file');
+    expect(outcome).toMatchObject({ ok: false, status: 'BAD_RESPONSE', retryable: true, retryAfterMs: 2000 });
+  });
+
+  it('refuses a "status" that is not an error code (control characters, lower case, too long)', () => {
+    for (const status of ['BAD\u001b[2J', 'ok', 'X'.repeat(65)]) {
+      const outcome = interpretAnswer({ httpStatus: 400, body: json({ status }) }, 'file');
+      expect(outcome, status).toMatchObject({ ok: false, status: 'BAD_RESPONSE' });
+      expect(outcome.reason).not.toMatch(/\u001b/);
+    }
+  });
+
+  it('redacts the secret from a body excerpt before cutting it, so no part of it is left at the cut', () => {
+    const secret = 'S3CR3T-canary-17c';
+    const body = `${'x'.repeat(70)}${secret} and more`;
+    const redact = (t: string) => t.split(secret).join('***');
+    const outcome = interpretAnswer({ httpStatus: 502, body }, 'file', { redact });
+    for (let n = 4; n <= secret.length; n++) expect(outcome.reason).not.toContain(secret.slice(0, n));
+  });
+});
+
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-24T10:00:00Z');
   it.each([
