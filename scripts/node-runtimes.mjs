@@ -81,7 +81,12 @@ async function nodePath(major) {
     run('tar', ['-xzf', tarball, '-C', work, 'package/bin/node']);
     writeFileSync(join(work, 'package', 'integrity'), `${integrity}\n`);
     rmSync(dir, { recursive: true, force: true });
-    renameSync(join(work, 'package'), dir);
+    try {
+      renameSync(join(work, 'package'), dir);
+    } catch (error) {
+      // Another run fetching the same version at the same time got there first.
+      if (!existsSync(binary) || readFileSync(stamp, 'utf8').trim() !== integrity) throw error;
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
