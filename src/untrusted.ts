@@ -70,7 +70,8 @@ export function jsonLine(record: Readonly<Record<string, unknown>>, redact?: Red
  */
 export function unprintableId(id: string): string | undefined {
   if (id.trim() === '') return 'is only white space';
-  if (hasUnsafeCharacters(id)) return `contains control characters ("${shown(id.slice(0, 80))}")`;
+  // The id is quoted as it came (cut short): whatever shows the reason escapes it, and JSON keeps it exact.
+  if (hasUnsafeCharacters(id)) return `contains control characters ("${id.slice(0, 80)}")`;
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import { isAccountStatus, isRetryableStatus } from '../explain/statuses.js';
-import { type Redact, shown, unprintableId } from '../untrusted.js';
+import { type Redact, unprintableId } from '../untrusted.js';
 import type { AttemptOutcome } from './types.js';
 
 /** Longest `Retry-After` the tool honours; a server asking for more is waited on for this long, then retried. */
@@ -25,6 +25,8 @@ const STATUS_SHAPE = /^[A-Z][A-Z0-9_]{0,63}$/;
  * their body says; anything else that is not the documented JSON becomes BAD_RESPONSE with a short excerpt,
  * retried when the HTTP status is 5xx (a proxy's HTML 502, say). `redact` takes the API secret out of the
  * excerpt before it is cut, and an id that holds the secret is refused rather than printed altered.
+ * Reasons quote what the server sent as it came (cut short): whatever shows them escapes them
+ * (src/untrusted.ts), and JSON output keeps them exact.
  */
 export function interpretAnswer(
   answer: HttpAnswer,
@@ -36,7 +38,7 @@ export function interpretAnswer(
   const redact = options.redact ?? ((text: string) => text);
   const bad = (reason: string, requestId?: string) => badResponse(answer, reason, now, requestId);
   if (httpStatus >= 300 && httpStatus < 400) {
-    const to = answer.location ? ` to ${shown(redact(answer.location)).slice(0, 200)}` : '';
+    const to = answer.location ? ` to ${redact(answer.location).slice(0, 200)}` : '';
     return bad(`HTTP ${httpStatus}: the endpoint redirects${to}; set the endpoint to the address it should use`);
   }
   const json = answer.body === undefined ? undefined : parseJsonObject(answer.body);
@@ -47,7 +49,7 @@ export function interpretAnswer(
   if (!json) return bad(`HTTP ${httpStatus} with a body that is not JSON${describeBody(answer, redact)}`);
   if (!status) return bad(`HTTP ${httpStatus} with JSON that has no "status"`, requestId);
   if (!STATUS_SHAPE.test(status)) {
-    return bad(`HTTP ${httpStatus} with a "status" that is not an error code ("${shown(redact(status).slice(0, 64))}")`, requestId);
+    return bad(`HTTP ${httpStatus} with a "status" that is not an error code ("${redact(status).slice(0, 64)}")`, requestId);
   }
   if (redact(status) !== status) return bad(`HTTP ${httpStatus} with a "status" that contains the API secret`, requestId);
   if (status === 'OK') {
@@ -91,7 +93,7 @@ function rateLimited(
   requestId: string | undefined,
   redact: Redact,
 ): AttemptOutcome {
-  const said = status === undefined ? `a body that is not the API's JSON${describeBody(answer, redact)}` : `status ${shown(status.slice(0, 64))}`;
+  const said = status === undefined ? `a body that is not the API's JSON${describeBody(answer, redact)}` : `status ${redact(status).slice(0, 64)}`;
   return {
     ok: false,
     status: 'RATE_LIMIT_EXCEEDED',

@@ -172,7 +172,7 @@ async function planBatch(
   if (!options.resume || !options.manifest) return { jobs: checked.jobs, invalid: problems };
   const uploadedBefore = await readManifest(options.manifest);
   if (uploadedBefore.unreadableLines > 0) {
-    terminal.err(terminal.color.yellow(`warning: ${uploadedBefore.unreadableLines} line(s) of ${options.manifest} are not result records and were ignored.`));
+    terminal.err(terminal.color.yellow(`warning: ${uploadedBefore.unreadableLines} line(s) of ${options.manifest} are not result records (or hold an id that cannot be printed) and were ignored.`));
   }
   return { jobs: checked.jobs, invalid: problems, uploadedBefore };
 }
@@ -294,7 +294,9 @@ async function loadSettings(options: UploadCommandOptions, terminal: Terminal) {
   const { resolveSettings, describeSource } = await import('../config/index.js');
   const home = homedir();
   const { settings, warnings } = await resolveSettings({ flags: settingsFlags(options), env: process.env, cwd: process.cwd(), homeDir: home });
-  registerSecret(settings.apiSecret?.value);
+  // With --sandbox the configured secret is not sent anywhere, so nothing can echo it back; redacting it would
+  // only blank ordinary words in output when it is short (the sandbox's own `sandbox`, say).
+  if (!options.sandbox) registerSecret(settings.apiSecret?.value);
   for (const warning of warnings) terminal.err(terminal.color.yellow(`warning: ${warning}`));
   const origins: Partial<Record<SettingName, string>> = {};
   for (const name of ['apiId', 'apiSecret', 'endpoint', 'timeout', 'maxSize', 'retries', 'concurrency'] as const) {

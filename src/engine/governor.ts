@@ -110,7 +110,9 @@ export class RateGovernor {
     const now = this.now();
     if (now - this.lastCutAt < CUT_COOLDOWN_MS) return;
     this.lastCutAt = now;
-    const gettingThrough = this.successRate(now) ?? this.rate ?? 1;
+    // Nothing got through yet (the account was refused from the start): take the in-flight limit as a rate a
+    // second, so that the first cuts come down from about the batch's own pace rather than from one a second.
+    const gettingThrough = this.successRate(now) ?? this.rate ?? this.limit;
     this.rate = Math.max(MIN_RATE, DECREASE * Math.min(this.rate ?? Number.POSITIVE_INFINITY, gettingThrough));
     this.limit = Math.max(1, this.limit * DECREASE);
     this.nextStartAt = Math.max(this.nextStartAt, now + 1000 / this.rate);

@@ -262,12 +262,12 @@ export const STATUS_TABLE: Readonly<Record<KnownFailureStatus, StatusEntry>> = {
     retry: 'never',
     account: false,
     meaning: {
-      en: 'The server answered with something that is not the Linkface API (not JSON, or no status or id).',
-      zh: '服务器返回的内容不是 Linkface 接口的响应(不是 JSON,或缺少 status / id)。',
+      en: 'The server answered with something that is not a valid answer of the Linkface API (not JSON, no status, an id that cannot be printed, a success with an HTTP error, a redirect).',
+      zh: '服务器返回的内容不是 Linkface 接口的有效响应(不是 JSON、缺少 status、id 无法打印、HTTP 错误却声称成功,或重定向)。',
     },
     nextStep: {
-      en: 'Check that the endpoint points at the Linkface API and not at a proxy or web page.',
-      zh: '请确认 endpoint 指向 Linkface 接口,而不是代理或网页。',
+      en: 'Check that the endpoint points at the Linkface API and not at a proxy or web page; the details say what came back. If an id was refused after an HTTP 2xx, the upload may have been stored: quote the request id to Linkface.',
+      zh: '请确认 endpoint 指向 Linkface 接口,而不是代理或网页;详情说明了返回内容。若 HTTP 2xx 之后 id 被拒绝,上传可能已被保存:请向 Linkface 提供 request id。',
     },
     settings: ['endpoint'],
   },

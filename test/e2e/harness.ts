@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -91,3 +91,32 @@ export interface ResultRecord {
 
 /** NDJSON result records, one a line. */
 export const parseRecords = (text: string): ResultRecord[] => lines(text).map((line) => JSON.parse(line) as ResultRecord);
+
+/** script(1) is there to give a command a pseudo-terminal. */
+export const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
+
+/**
+ * Runs `linkface ARGS` on a pseudo-terminal of 100 columns (script(1)), as a person at a terminal would, and
+ * returns everything the terminal received (stdout and stderr together, as a screen shows them).
+ */
+export function runInTerminal(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number | null; screen: string }> {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const command = `stty cols 100 rows 30; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
+  const home = mkdtempSync(join(tmpdir(), 'linkface-home-'));
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: options.cwd ?? home,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TERM: 'xterm', ...options.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const screen: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => screen.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      rmSync(home, { recursive: true, force: true });
+      resolvePromise({ code, screen: Buffer.concat(screen).toString('utf8') });
+    });
+  });
+}
