@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import type { SettingsFlags } from '../config/index.js';
 import { formatBytes } from '../units.js';
 import { ExitCode } from './exit.js';
-import { registerSecret } from './terminal.js';
+import { withoutControls } from '../untrusted.js';
+import { redact, registerSecret } from './terminal.js';
 import { settingsFlags } from './upload.js';
 
 /** `linkface config show`: every setting in force and where it came from; the secret is never printed. */
@@ -11,10 +12,12 @@ export async function runConfigShowCommand(options: SettingsFlags): Promise<numb
   const home = homedir();
   const { settings, warnings } = await resolveSettings({ flags: settingsFlags(options), env: process.env, cwd: process.cwd(), homeDir: home });
   registerSecret(settings.apiSecret?.value);
-  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  // Values and paths are the user's own, but a file name may hold anything: shown without control codes.
+  const safe = (text: string) => redact(withoutControls(text));
+  for (const warning of warnings) process.stderr.write(`warning: ${safe(warning)}\n`);
   const rows: Array<[string, string, string]> = [];
   const add = (name: string, setting: { source: Parameters<typeof describeSource>[0] } | undefined, shown: string) => {
-    rows.push([name, setting ? shown : '(not set)', setting ? describeSource(setting.source, home) : '']);
+    rows.push([name, setting ? safe(shown) : '(not set)', setting ? safe(describeSource(setting.source, home)) : '']);
   };
   add('apiId', settings.apiId, settings.apiId?.value ?? '');
   add('apiSecret', settings.apiSecret, '(set, redacted)');
@@ -29,6 +32,6 @@ export async function runConfigShowCommand(options: SettingsFlags): Promise<numb
   for (const [name, value, source] of rows) {
     process.stdout.write(`${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${source}`.trimEnd() + '\n');
   }
-  process.stdout.write(`\nrc files read: ${settings.files.length ? settings.files.join(', ') : 'none'}\n`);
+  process.stdout.write(`\nrc files read: ${settings.files.length ? safe(settings.files.join(', ')) : 'none'}\n`);
   return ExitCode.Ok;
 }

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { withoutControls } from '../untrusted.js';
 import { ExitCode } from './exit.js';
 
 /** `linkface sandbox`: the emulator in the foreground until Ctrl-C / SIGTERM. */
@@ -14,7 +15,8 @@ export async function runSandboxCommand(options: Record<string, string | undefin
     resetRate: fraction(options.resetRate, '--reset-rate'),
     rateLimit: options.rateLimit === undefined ? undefined : positive(options.rateLimit, '--rate-limit'),
     idField: options.idField as 'liveness_data_id' | 'image_id' | 'both',
-    log: (line) => process.stderr.write(`${line}\n`),
+    // A log line quotes what a client sent (its path, say): shown without control codes.
+    log: (line) => process.stderr.write(`${withoutControls(line)}\n`),
     // Nobody reads the records of a server run from the command line, and it may run for days.
     recordRequests: false,
   });
