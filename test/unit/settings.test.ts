@@ -439,13 +439,13 @@ describe('rc file validation', () => {
   // checked here, whichever Node runs the tests.
   const content = `{\n  "apiSecret": "${CANARY}",\n}\n`;
   it.each([
-    ['Node 20', 'Expected double-quoted property name in JSON at position 39', 'Expected double-quoted property name in JSON at line 3, column 1'],
-    ['Node 22+', 'Expected double-quoted property name in JSON at position 39 (line 3 column 1)', 'Expected double-quoted property name in JSON at line 3, column 1'],
-    ['Node 20', `Unexpected token 'c', ..."iSecret": ${CANARY}}" is not valid JSON`, "Unexpected token 'c'"],
-    ['Node 22+', `Unexpected token 'c', ..."iSecret": ${CANARY}}" is not valid JSON`, "Unexpected token 'c'"],
-    ['Node 20', 'Unexpected end of JSON input', 'Unexpected end of JSON input'],
-    ['Node 22+', 'Unterminated string in JSON at position 16 (line 2 column 15)', 'Unterminated string in JSON at line 2, column 15'],
-  ])('describes a JSON syntax error in the shape of %s the same way: %j', (_, message, problem) => {
+    ['Node 20', 'Expected double-quoted property name in JSON at line 3, column 1', 'Expected double-quoted property name in JSON at position 39'],
+    ['Node 22+', 'Expected double-quoted property name in JSON at line 3, column 1', 'Expected double-quoted property name in JSON at position 39 (line 3 column 1)'],
+    ['Node 20', 'Unterminated string in JSON at line 2, column 15', 'Unterminated string in JSON at position 16'],
+    ['Node 22+', 'Unterminated string in JSON at line 2, column 15', 'Unterminated string in JSON at position 16 (line 2 column 15)'],
+    ['any Node', "Unexpected token 'c'", `Unexpected token 'c', ..."iSecret": ${CANARY}}" is not valid JSON`],
+    ['any Node', 'Unexpected end of JSON input', 'Unexpected end of JSON input'],
+  ])('reads a JSON.parse message in the shape of %s as: %s', (_, problem, message) => {
     expect(jsonProblem(message, content)).toBe(problem);
     leaksNothing(jsonProblem(message, content));
   });
