@@ -43,6 +43,15 @@ function escapeOne(c: string): string {
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
+/**
+ * A file name or input as shown in a line of output. On Windows `\` is the path separator, and NTFS names
+ * cannot hold control characters, so backslashes stay as they are (`captures\a.bin`, not `captures\\a.bin`);
+ * elsewhere a name is shown like any untrusted text.
+ */
+export function shownName(name: string, platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? withoutControls(name) : shown(name);
+}
+
 /** True when the text holds a character that `shown` escapes (a backslash aside). */
 export function hasUnsafeCharacters(text: string): boolean {
   return UNSAFE.test(text);

@@ -1,15 +1,15 @@
-import { homedir } from 'node:os';
 import type { SettingsFlags } from '../config/index.js';
 import { formatBytes } from '../units.js';
 import { ExitCode } from './exit.js';
 import { withoutControls } from '../untrusted.js';
 import { redact, registerSecret } from './terminal.js';
 import { settingsFlags } from './upload.js';
+import { userHome } from '../config/paths.js';
 
 /** `linkface config show`: every setting in force and where it came from; the secret is never printed. */
 export async function runConfigShowCommand(options: SettingsFlags): Promise<number> {
   const { resolveSettings, describeSource } = await import('../config/index.js');
-  const home = homedir();
+  const home = userHome(process.env);
   const { settings, warnings } = await resolveSettings({ flags: settingsFlags(options), env: process.env, cwd: process.cwd(), homeDir: home });
   registerSecret(settings.apiSecret?.value);
   // Values and paths are the user's own, but a file name may hold anything: shown without control codes.

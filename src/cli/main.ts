@@ -16,7 +16,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   process.once('unhandledRejection', crash);
   // `linkface --help | head -1`: the reader is gone, so stop quietly, as command-line tools do.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(ExitCode.Ok);
+    // Windows may report the closed pipe as EOF rather than EPIPE.
+    if (error.code === 'EPIPE' || error.code === 'EOF') process.exit(ExitCode.Ok);
     crash(error);
   });
   let exitCode: number = ExitCode.Ok;

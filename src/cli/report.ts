@@ -6,7 +6,7 @@ import { explainFailure } from '../explain/render.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
 import type { UploadJob } from '../inputs/check.js';
 import { formatBytes, formatDuration } from '../units.js';
-import { shown } from '../untrusted.js';
+import { shown, shownName } from '../untrusted.js';
 import { ResultTally } from './tally.js';
 import type { Terminal } from './terminal.js';
 
@@ -90,7 +90,7 @@ export class UploadReport {
     if (decision.retry && outcome.maybeDelivered) {
       next += '; the request may have reached the server, so this retry may store a duplicate upload';
     }
-    this.say(`${this.terminal.color.dim(`attempt ${event.attempt}`)} POST ${this.options.host} ${shown(event.job.input)} → ${answer} in ${formatDuration(event.ms)}; ${next}`);
+    this.say(`${this.terminal.color.dim(`attempt ${event.attempt}`)} POST ${this.options.host} ${shownName(event.job.input)} → ${answer} in ${formatDuration(event.ms)}; ${next}`);
   }
 
   /**
@@ -116,7 +116,7 @@ export class UploadReport {
     this.announcedUntil = until;
     this.say(
       this.terminal.color.yellow(
-        `waiting ${formatDuration(delayMs)}, until ${clock(until)}, to retry ${shown(event.job.input)}: ${shown(outcome.status)}${http}, ${why}`,
+        `waiting ${formatDuration(delayMs)}, until ${clock(until)}, to retry ${shownName(event.job.input)}: ${shown(outcome.status)}${http}, ${why}`,
       ),
     );
   }
@@ -128,15 +128,15 @@ export class UploadReport {
       this.writeRecord(toResultRecord(result));
     } else if (result.ok && result.livenessDataId) {
       // The id was checked when it arrived (or when the manifest was read): it is one printable line.
-      this.writeData(this.total === 1 ? result.livenessDataId : `${result.livenessDataId}\t${shown(result.input)}`);
+      this.writeData(this.total === 1 ? result.livenessDataId : `${result.livenessDataId}\t${shownName(result.input)}`);
     }
     if (result.ok) {
       if (this.people && !this.terminal.interactive) {
-        if (result.resumed) this.say(`${shown(result.input)}: ${shown(result.reason ?? 'already uploaded')}`);
-        else this.say(`uploaded ${shown(result.input)}${result.bytes ? ` (${formatBytes(result.bytes)})` : ''} in ${formatDuration(result.ms)}`);
+        if (result.resumed) this.say(`${shownName(result.input)}: ${shown(result.reason ?? 'already uploaded')}`);
+        else this.say(`uploaded ${shownName(result.input)}${result.bytes ? ` (${formatBytes(result.bytes)})` : ''} in ${formatDuration(result.ms)}`);
       }
     } else if (result.status === 'SKIPPED') {
-      if (this.people) this.say(this.terminal.color.yellow(`skipped ${shown(result.input)}: ${shown(result.reason ?? '')}`));
+      if (this.people) this.say(this.terminal.color.yellow(`skipped ${shownName(result.input)}: ${shown(result.reason ?? '')}`));
     } else if (result.status !== 'NOT_ATTEMPTED') {
       this.explain(result);
     }
@@ -160,9 +160,9 @@ export class UploadReport {
     }
     if (tally.count === 1 && tally.first && !interrupted) {
       const only = tally.first;
-      if (only.resumed) spinner?.succeed(`${shown(only.input)}: ${shown(only.reason ?? 'already uploaded')}`);
-      else if (only.ok) spinner?.succeed(`Uploaded ${shown(only.input)} in ${formatDuration(only.ms)}`);
-      else spinner?.fail(`${shown(only.input)}: ${shown(only.status)}`);
+      if (only.resumed) spinner?.succeed(`${shownName(only.input)}: ${shown(only.reason ?? 'already uploaded')}`);
+      else if (only.ok) spinner?.succeed(`Uploaded ${shownName(only.input)} in ${formatDuration(only.ms)}`);
+      else spinner?.fail(`${shownName(only.input)}: ${shown(only.status)}`);
       return;
     }
     const line = `${interrupted ? 'Interrupted. ' : ''}${summarize(tally, this.retries, Date.now() - this.started)}`;
@@ -184,7 +184,7 @@ export class UploadReport {
     const explanation = explainFailure(
       {
         ...result,
-        input: shown(result.input),
+        input: shownName(result.input),
         status: shown(result.status),
         reason: result.reason && shown(result.reason),
         requestId: result.requestId && shown(result.requestId),
@@ -206,7 +206,7 @@ export class UploadReport {
   private progressText(): string {
     const waiting = this.waiting && this.waiting.until > Date.now() ? this.waiting : undefined;
     if (!waiting) this.waiting = undefined;
-    if (this.total === 1) return `Uploading ${shown(this.firstInput)}${waiting ? ` · ${waiting.what}` : ''}`;
+    if (this.total === 1) return `Uploading ${shownName(this.firstInput)}${waiting ? ` · ${waiting.what}` : ''}`;
     const { count: finished, failed, bytes } = this.tally;
     const elapsed = (Date.now() - this.started) / 1000;
     const rate = elapsed > 0 ? finished / elapsed : 0;

@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import { homedir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { EndpointClient } from '../api/client.js';
 import { readCaFile } from '../api/dispatcher.js';
@@ -14,8 +13,9 @@ import { mapWithConcurrency } from '../pool.js';
 import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { UploadReport } from './report.js';
-import { shown } from '../untrusted.js';
+import { shown, shownName } from '../untrusted.js';
 import { createTerminal, redact, registerSecret, type Terminal } from './terminal.js';
+import { userHome } from '../config/paths.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
   filesFrom?: string[];
@@ -247,8 +247,8 @@ async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, termi
       terminal.outRecord({ input: r.input, kind: r.kind, sha256: r.sha256, bytes: r.bytes, action: 'skip', reason: r.reason });
     }
   } else {
-    for (const job of toUpload) terminal.out(`upload\t${shown(job.input)}`);
-    for (const r of skipped) terminal.out(`skip\t${shown(r.input)}\t${shown(r.reason ?? '')}`);
+    for (const job of toUpload) terminal.out(`upload\t${shownName(job.input)}`);
+    for (const r of skipped) terminal.out(`skip\t${shownName(r.input)}\t${shown(r.reason ?? '')}`);
   }
   if (!options.quiet) {
     const bytes = toUpload.reduce((sum, job) => sum + (job.bytes ?? 0), 0);
@@ -256,6 +256,12 @@ async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, termi
   }
   return ExitCode.Ok;
 }
+
+/**
+ * The signals that stop a run as Ctrl-C does: SIGTERM (a service manager, `kill`), SIGHUP (the terminal or
+ * console closed: Windows kills the process about 10 s later) and, on Windows, SIGBREAK (Ctrl-Break).
+ */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', ...(process.platform === 'win32' ? (['SIGBREAK'] as const) : [])];
 
 /**
  * First Ctrl-C / SIGTERM: start nothing new, let uploads in flight finish for up to 2 s, then abandon them.
@@ -276,23 +282,21 @@ function watchInterrupts(terminal: Terminal) {
     stop.abort();
     timer = setTimeout(() => cancel.abort(), GRACE_MS);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return {
     stop: stop.signal,
     cancel: cancel.signal,
     interrupted: () => stop.signal.aborted,
     dispose: () => {
       clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     },
   };
 }
 
 async function loadSettings(options: UploadCommandOptions, terminal: Terminal) {
   const { resolveSettings, describeSource } = await import('../config/index.js');
-  const home = homedir();
+  const home = userHome(process.env);
   const { settings, warnings } = await resolveSettings({ flags: settingsFlags(options), env: process.env, cwd: process.cwd(), homeDir: home });
   // With --sandbox the configured secret is not sent anywhere, so nothing can echo it back; redacting it would
   // only blank ordinary words in output when it is short (the sandbox's own `sandbox`, say).
@@ -331,6 +335,6 @@ function reportInvalidInputs(terminal: Terminal, problems: readonly InputProblem
   const { color } = terminal;
   const noun = problems.length === 1 ? 'input is' : 'inputs are';
   terminal.err(color.red(`linkface: ${problems.length} ${noun} not valid; nothing was uploaded.`));
-  for (const problem of problems) terminal.err(`  ${shown(problem.input)}: ${shown(problem.reason)}`);
+  for (const problem of problems) terminal.err(`  ${shownName(problem.input)}: ${shown(problem.reason)}`);
   terminal.err('Fix them, or pass --skip-invalid to upload the rest.');
 }

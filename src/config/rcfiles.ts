@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { LoaderSync, PublicExplorer } from 'cosmiconfig';
@@ -7,6 +7,7 @@ import { SettingsError, describeIoError } from './errors.js';
 import { shellQuote } from './paths.js';
 import type { Source } from './types.js';
 import { kindOf } from './values.js';
+import { caseInsensitiveNames } from '../inputs/portable.js';
 
 /** An rc file's contents as loaded: validated later, by `parseRcFile`. */
 export interface RcFile {
@@ -33,8 +34,7 @@ export async function findRcFiles(
   const explorer = lazyExplorer();
   const project = await findFirst(explorer, projectDirs(resolve(cwd), resolve(homeDir)), PROJECT_NAMES);
   const user =
-    (await findFirst(explorer, [join(xdgConfigHome(homeDir, env), 'linkface')], XDG_NAMES)) ??
-    (await findFirst(explorer, [homeDir], RC_NAMES));
+    (await findFirst(explorer, userConfigDirs(homeDir, env), XDG_NAMES)) ?? (await findFirst(explorer, [homeDir], RC_NAMES));
   return [project, user].filter((file): file is RcFile => file !== undefined);
 }
 
@@ -66,11 +66,33 @@ export async function permissionWarning(path: string): Promise<string | undefine
  * there is the user's, read once at that level. Outside home, the walk goes up to the root.
  */
 function projectDirs(cwd: string, homeDir: string): string[] {
+  // Compared as real paths (macOS's /var is /private/var; Windows has 8.3 short names), without regard to
+  // case where the file system ignores it: the home folder must be recognised however it is spelt.
+  const home = comparable(homeDir);
   const dirs: string[] = [];
-  for (let dir = cwd; dir !== homeDir; dir = dirname(dir)) {
+  for (let dir = realPath(cwd); comparable(dir) !== home; dir = dirname(dir)) {
     dirs.push(dir);
     if (dirname(dir) === dir) break;
   }
+  return dirs;
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
+}
+
+function comparable(path: string): string {
+  return caseInsensitiveNames() ? realPath(path).toLowerCase() : realPath(path);
+}
+
+/** Where the user's own config folder may be: `$XDG_CONFIG_HOME/linkface`, and on Windows `%APPDATA%\linkface`. */
+function userConfigDirs(homeDir: string, env: Record<string, string | undefined>): string[] {
+  const dirs = [join(xdgConfigHome(homeDir, env), 'linkface')];
+  if (process.platform === 'win32' && env.APPDATA && isAbsolute(env.APPDATA)) dirs.push(join(env.APPDATA, 'linkface'));
   return dirs;
 }
 

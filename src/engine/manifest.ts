@@ -106,7 +106,8 @@ interface ManifestRecord {
 
 function parseRecord(line: string): ManifestRecord | undefined {
   try {
-    const value = JSON.parse(line) as Record<string, unknown>;
+    // A manifest saved again by a Windows editor may start with a byte-order mark: it is not part of the record.
+    const value = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line) as Record<string, unknown>;
     if (typeof value !== 'object' || value === null || typeof value.input !== 'string') return undefined;
     // An id that cannot be printed as one (a manifest edited by hand, or written from a hostile answer by an
     // older linkface) is not replayed.

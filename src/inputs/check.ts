@@ -218,13 +218,18 @@ function hashFile(path: string): Promise<string> {
 }
 
 /** A file-system error in words a user acts on. */
-export function describeFsError(error: unknown): string {
+export function describeFsError(error: unknown, platform: NodeJS.Platform = process.platform): string {
   const code = (error as { code?: string }).code;
   switch (code) {
     case 'ENOENT':
       return 'no such file or directory';
-    case 'EACCES':
+    case 'EBUSY':
+      return 'the file is locked by another program (EBUSY): let the program writing it finish, then run again';
     case 'EPERM':
+      // Windows says EPERM for a file another program holds open without sharing (a writer, an antivirus scan).
+      if (platform === 'win32') return 'permission denied, or the file is locked by another program (EPERM): if it is still being written, run again once it is complete';
+      return 'permission denied: the file is not readable by this user';
+    case 'EACCES':
       return 'permission denied: the file is not readable by this user';
     case 'ENOTDIR':
       return 'no such file (a parent in the path is not a directory)';

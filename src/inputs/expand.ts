@@ -2,6 +2,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { describeFsError, type InputProblem, isUrlInput } from './check.js';
+import { caseInsensitiveNames, decodeText, isDesktopClutter, portablePattern } from './portable.js';
 import { inShard, type Shard } from './shard.js';
 import { compareBytewise, walkDirectory } from './walk.js';
 
@@ -94,7 +95,7 @@ async function expandInput(expansion: Expansion, input: string, { globs }: { glo
   const info = await stat(resolve(expansion.cwd, input)).catch(() => undefined);
   // An existing path is always literal, even when its name has `*` or `[` in it.
   if (info?.isDirectory()) await expandDirectory(expansion, input);
-  else if (!info && globs && GLOB_MAGIC.test(input)) await expandGlob(expansion, input);
+  else if (!info && globs && GLOB_MAGIC.test(portablePattern(input))) await expandGlob(expansion, input);
   // Files and paths that do not exist pass through as given: checkInputs explains what is wrong with them.
   else expansion.inputs.push(input);
 }
@@ -104,7 +105,7 @@ async function expandDirectory(expansion: Expansion, directory: string): Promise
   for (const { path, reason } of walk.unreadable) {
     expansion.problems.push({ input: path === '' ? directory : join(directory, path), reason });
   }
-  const kept = walk.files.filter(expansion.keep);
+  const kept = walk.files.filter((file) => expansion.keep(file) && !isDesktopClutter(basename(file)));
   for (const file of kept) expansion.inputs.push(join(directory, file));
   // An unreadable directory is already explained by its own problem.
   if (kept.length === 0 && walk.unreadable.length === 0) {
@@ -116,11 +117,12 @@ async function expandGlob(expansion: Expansion, pattern: string): Promise<void> 
   const { cwd } = expansion;
   // Loaded only for a pattern: most runs name files or folders, and start faster without it.
   const { glob } = await import('tinyglobby');
-  const found = await glob(pattern, {
+  const found = await glob(portablePattern(pattern), {
     cwd,
     onlyFiles: true,
     dot: false,
     expandDirectories: false,
+    caseSensitiveMatch: !caseInsensitiveNames(),
     // Results of an absolute pattern stay absolute rather than becoming `../../…` from cwd.
     absolute: isAbsolute(pattern),
   });
@@ -180,10 +182,12 @@ async function createPathFilter(include: readonly string[], exclude: readonly st
   const picomatch = ((await import('picomatch')) as unknown as { default: typeof import('picomatch') }).default;
   const compile = (patterns: readonly string[]): PathFilter => {
     const matchers = patterns.map((pattern): PathFilter => {
-      const matches = picomatch(pattern, { dot: true });
-      return pattern.includes('/') ? matches : (path) => matches(basename(path));
+      const portable = portablePattern(pattern);
+      const matches = picomatch(portable, { dot: true, nocase: caseInsensitiveNames() });
+      return portable.includes('/') ? matches : (path) => matches(basename(path));
     });
-    return (path) => matchers.some((matches) => matches(path));
+    // Paths are matched with `/` on every system (a walk on Windows gives `a\b.bin`).
+    return (path) => matchers.some((matches) => matches(portablePattern(path)));
   };
   const included = include.length > 0 ? compile(include) : () => true;
   const excluded = exclude.length > 0 ? compile(exclude) : () => false;
@@ -208,7 +212,7 @@ async function readLists(
       continue;
     }
     try {
-      const text = list === '-' ? await readAll(stdin()) : await readFile(resolve(expansion.cwd, list), 'utf8');
+      const text = decodeText(list === '-' ? await readAll(stdin()) : await readFile(resolve(expansion.cwd, list)));
       stdinRead ||= list === '-';
       lines.push(...parseList(text));
     } catch (error) {
@@ -231,8 +235,8 @@ function parseList(text: string): string[] {
     .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -26,11 +26,21 @@ export function parseShard(text: string): Shard {
 }
 
 /**
- * Whether an input falls in a shard: the first 4 bytes of the SHA-256 of the input as listed, read as an
- * unsigned big-endian integer, modulo the shard count. It depends only on the string, so every machine
+ * Whether an input falls in a shard: the first 4 bytes of the SHA-256 of its shard key, read as an unsigned
+ * big-endian integer, modulo the shard count. It depends only on the input as listed, so every machine
  * agrees, and each input lands in exactly one of the n shards.
  */
-export function inShard(input: string, shard: Shard): boolean {
-  const bucket = createHash('sha256').update(input).digest().readUInt32BE(0) % shard.count;
+export function inShard(input: string, shard: Shard, platform: NodeJS.Platform = process.platform): boolean {
+  const bucket = createHash('sha256').update(shardKey(input, platform)).digest().readUInt32BE(0) % shard.count;
   return bucket === shard.index - 1;
+}
+
+/**
+ * The input as every system spells it, so that jobs on Linux, macOS and Windows split one batch the same
+ * way: names in Unicode NFC (macOS file systems hand out NFD), and on Windows `\` written as `/`
+ * (`captures\a.bin` from a walk there is `captures/a.bin` everywhere else).
+ */
+export function shardKey(input: string, platform: NodeJS.Platform = process.platform): string {
+  const key = input.normalize('NFC');
+  return platform === 'win32' ? key.replace(/\\/g, '/') : key;
 }

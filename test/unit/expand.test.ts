@@ -219,6 +219,16 @@ describe('--files-from', () => {
     expect(inputs).toEqual(['x.bin', 'caps/a.bin', 'name with spaces.bin ', ' leading space.bin', '*.bin', 'caps/raw/b.bin', 'https://example.com/v.bin']);
   });
 
+  it('reads a list written as UTF-16 by Windows PowerShell 5.1 (`> list.txt`)', async () => {
+    writeFileSync(join(dir, 'list16.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('caps/a.bin\r\nx.bin\r\n', 'utf16le')]));
+    expect(await expand([], { filesFrom: ['list16.txt'] })).toEqual({ inputs: ['caps/a.bin', 'x.bin'], problems: [] });
+  });
+
+  it('leaves out the files desktops put in folders (Thumbs.db, desktop.ini)', async () => {
+    files('caps/Thumbs.db', 'caps/desktop.ini');
+    expect((await expand(['caps'])).inputs).toEqual(['caps/a.bin', 'caps/raw/b.bin', 'caps/raw/c.tmp']);
+  });
+
   it('reads lists in the order given, one of them from standard input', async () => {
     writeFileSync(join(dir, 'first.txt'), 'one.bin\n');
     const stdin = stdinOf(['two.b', 'in\r\nthr', 'ee.bin']);

@@ -66,6 +66,14 @@ describe('the manifest', () => {
     expect(index.bySha256.get('s')).toBe('i');
   });
 
+  it('keeps the first record of a manifest saved with a byte-order mark', async () => {
+    const path = join(dir, 'bom.ndjson');
+    writeFileSync(path, `\ufeff${JSON.stringify({ input: 'a', kind: 'file', sha256: 's', ok: true, liveness_data_id: 'i' })}\n`);
+    const index = await readManifest(path);
+    expect(index.unreadableLines).toBe(0);
+    expect(index.bySha256.get('s')).toBe('i');
+  });
+
   it('treats a missing manifest as empty, and an unreadable one as a usage error', async () => {
     expect((await readManifest(join(dir, 'none.ndjson'))).bySha256.size).toBe(0);
     await expect(readManifest(dir)).rejects.toThrow(UsageError);
