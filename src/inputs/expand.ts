@@ -1,5 +1,5 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { describeFsError, type InputProblem, isUrlInput } from './check.js';
 import { caseInsensitiveNames, decodeText, isDesktopClutter, portablePattern } from './portable.js';
@@ -106,7 +106,10 @@ async function expandDirectory(expansion: Expansion, directory: string): Promise
     expansion.problems.push({ input: path === '' ? directory : join(directory, path), reason });
   }
   const kept = walk.files.filter((file) => expansion.keep(file) && !isDesktopClutter(basename(file)));
-  for (const file of kept) expansion.inputs.push(join(directory, file));
+  // Found files are spelt with the folder's separator: `captures/a.bin` for `captures/`, also on Windows,
+  // where `captures\` gives `captures\a.bin`.
+  const under = process.platform === 'win32' && !directory.includes('\\') ? posix.join : join;
+  for (const file of kept) expansion.inputs.push(under(directory, file));
   // An unreadable directory is already explained by its own problem.
   if (kept.length === 0 && walk.unreadable.length === 0) {
     expansion.problems.push({ input: directory, reason: nothingLeft('the directory has no files to upload', walk.files.length, expansion) });
