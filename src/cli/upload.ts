@@ -3,8 +3,9 @@ import { setFlagsFromString } from 'node:v8';
 import { EndpointClient } from '../api/client.js';
 import { readCaFile } from '../api/dispatcher.js';
 import type { Settings, SettingsFlags } from '../config/index.js';
-import { ManifestWriter, previousUpload, readManifest, resumedResult, type UploadedIndex } from '../engine/manifest.js';
+import { ManifestStore } from '../engine/manifest.js';
 import { runUploads, skippedResult, type UploadResult } from '../engine/run.js';
+import { resumedResult } from '../engine/store.js';
 import { UsageError } from '../errors.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
 import { checkInputs, type InputProblem, type UploadJob, withDigest } from '../inputs/check.js';
@@ -57,8 +58,8 @@ interface BatchPlan {
   readonly jobs: UploadJob[];
   /** Invalid inputs passed over with --skip-invalid. */
   readonly invalid: InputProblem[];
-  /** What the manifest shows uploaded (--resume). */
-  readonly uploadedBefore?: UploadedIndex;
+  /** The manifest (--manifest): where results go and, with --resume, what was uploaded before. */
+  readonly store?: ManifestStore;
 }
 
 /** `linkface upload`: settings → inputs (expanded, checked, resumed) → engine → report → exit code. */
@@ -96,7 +97,24 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
   const plan = await planBatch(args, options, settings, terminal);
   if (interruption.interrupted()) return ExitCode.Interrupted;
   if (!plan) return ExitCode.Usage;
-  if (options.dryRun) return printDryRun(plan, options, terminal);
+  try {
+    if (options.dryRun) return await printDryRun(plan, options, terminal);
+    return await uploadPlan(plan, options, settings, origins, ca, terminal, interruption);
+  } finally {
+    plan.store?.close();
+  }
+}
+
+/** Starts the sandbox if asked, opens the connection pool, and uploads the plan. */
+async function uploadPlan(
+  plan: BatchPlan,
+  options: UploadCommandOptions,
+  settings: Settings,
+  origins: Partial<Record<SettingName, string>>,
+  ca: string | undefined,
+  terminal: Terminal,
+  interruption: Interruption,
+): Promise<number> {
   if (plan.jobs.length <= FEW_UPLOADS) keepWebAssemblyAtBaselineTier();
 
   let endpoint = settings.endpoint.value;
@@ -133,11 +151,9 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
       origins,
       host: new URL(client.uploadUrl).host,
     });
-    const manifest = options.manifest ? new ManifestWriter(options.manifest, redact) : undefined;
     try {
-      return await uploadAll(plan, client, settings, report, manifest, interruption);
+      return await uploadAll(plan, client, settings, report, interruption);
     } finally {
-      manifest?.close();
       await client.close();
     }
   } finally {
@@ -169,22 +185,13 @@ async function planBatch(
     reportInvalidInputs(terminal, problems);
     return undefined;
   }
-  if (!options.resume || !options.manifest) return { jobs: checked.jobs, invalid: problems };
-  const uploadedBefore = await readManifest(options.manifest);
-  if (uploadedBefore.unreadableLines > 0) {
-    terminal.err(terminal.color.yellow(`warning: ${uploadedBefore.unreadableLines} line(s) of ${options.manifest} are not result records (or hold an id that cannot be printed) and were ignored.`));
+  if (!options.manifest) return { jobs: checked.jobs, invalid: problems };
+  // Opened once the inputs are known to be good: a run that uploads nothing leaves no manifest behind.
+  const store = await ManifestStore.open(options.manifest, { resume: options.resume, write: !options.dryRun, redact });
+  if (store.unreadableLines > 0) {
+    terminal.err(terminal.color.yellow(`warning: ${store.unreadableLines} line(s) of ${options.manifest} are not result records (or hold an id that cannot be printed) and were ignored.`));
   }
-  return { jobs: checked.jobs, invalid: problems, uploadedBefore };
-}
-
-/** With --resume: the SKIPPED result for a job the manifest shows uploaded. */
-function resumeCheck(plan: BatchPlan, manifest: string | undefined): ((job: UploadJob) => UploadResult | undefined) | undefined {
-  const index = plan.uploadedBefore;
-  if (!index || !manifest) return undefined;
-  return (job) => {
-    const id = previousUpload(index, job);
-    return id ? resumedResult(job, id, manifest) : undefined;
-  };
+  return { jobs: checked.jobs, invalid: problems, store };
 }
 
 async function uploadAll(
@@ -192,16 +199,14 @@ async function uploadAll(
   client: EndpointClient,
   settings: Settings,
   report: UploadReport,
-  manifest: ManifestWriter | undefined,
   interruption: Interruption,
 ): Promise<number> {
   const invalid = plan.invalid.map(skippedResult);
   await report.begin(plan.jobs, invalid.length);
   for (const result of invalid) {
     report.result(result);
-    manifest?.append(result);
+    plan.store?.record(result);
   }
-  const resumeCheckFor = resumeCheck(plan, manifest?.path);
   await runUploads(
     plan.jobs,
     client,
@@ -210,19 +215,15 @@ async function uploadAll(
       concurrency: settings.concurrency.value,
       stopSignal: interruption.stop,
       cancelSignal: interruption.cancel,
-      // Each result is printed, written to the manifest and counted as it comes (onResult): no list is kept.
+      // Each result is written to the manifest (the store), then printed and counted as it comes: no list is kept.
       keepResults: false,
       // The report reads each attempt's job as it happens and keeps nothing of it.
       reuseFileBuffers: true,
-      alreadyUploaded: resumeCheckFor,
+      store: plan.store,
     },
     {
       onAttempt: (event) => report.attempt(event),
-      onResult: (result) => {
-        // Inputs found uploaded by --resume are in the manifest already: they are not written again.
-        if (!result.resumed) manifest?.append(result);
-        report.result(result);
-      },
+      onResult: (result) => report.result(result),
     },
   );
   report.finish(interruption.interrupted());
@@ -231,11 +232,13 @@ async function uploadAll(
 
 /** --dry-run: what would be uploaded and what skipped, on stdout; nothing is sent. */
 async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, terminal: Terminal): Promise<number> {
-  const resumeCheckFor = resumeCheck(plan, options.manifest);
+  const resuming = plan.store && options.resume ? plan.store : undefined;
   const planned = await mapWithConcurrency(plan.jobs, 8, async (unhashed) => {
-    const job = resumeCheckFor ? await withDigest(unhashed) : unhashed;
+    if (!resuming) return unhashed;
+    const job = await withDigest(unhashed);
     if (typeof job === 'string') return skippedResult({ input: unhashed.input, reason: job });
-    return resumeCheckFor?.(job) ?? job;
+    const earlier = resuming.uploadedBefore(job);
+    return earlier ? resumedResult(job, earlier) : job;
   });
   const toUpload = planned.filter((item): item is UploadJob => 'payload' in item);
   const skipped = [...plan.invalid.map(skippedResult), ...planned.filter((item): item is UploadResult => !('payload' in item))];

@@ -3,34 +3,59 @@ import { UsageError } from '../errors.js';
 import type { UploadJob } from '../inputs/check.js';
 import { jsonLine, type Redact, unprintableId } from '../untrusted.js';
 import { toResultRecord, type UploadResult } from './run.js';
+import type { EarlierUpload, ResultsStore } from './store.js';
 
 /**
- * Appends one result record (NDJSON) per finished input. Each line is written with one synchronous write
- * straight to the file, so a crash or a kill right after loses nothing that finished, and a line is never
- * half-written by this process.
+ * The NDJSON manifest as a results store: one result record a line, appended as each input finishes, and
+ * read back for `--resume`. Each line is written with one synchronous write straight to the file, so a crash
+ * or a kill right after loses nothing that finished, and a line is never half-written by this process.
  */
-export class ManifestWriter {
-  private readonly fd: number;
-  private readonly redact: Redact | undefined;
+export class ManifestStore implements ResultsStore {
   readonly path: string;
+  /** Lines of the manifest that `--resume` could not use (see `UploadedIndex`). */
+  readonly unreadableLines: number;
+  private readonly index: UploadedIndex | undefined;
+  private readonly fd: number | undefined;
+  private readonly redact: Redact | undefined;
 
-  /** `redact` takes the API secret out of every value written (a file name may hold it too). */
-  constructor(path: string, redact?: Redact) {
+  private constructor(path: string, index: UploadedIndex | undefined, fd: number | undefined, redact: Redact | undefined) {
     this.path = path;
+    this.index = index;
+    this.unreadableLines = index?.unreadableLines ?? 0;
+    this.fd = fd;
     this.redact = redact;
-    try {
-      this.fd = openSync(path, 'a');
-    } catch (error) {
-      throw new UsageError(`Cannot open the manifest ${path} for writing: ${(error as { code?: string }).code ?? String(error)}.`);
-    }
   }
 
-  append(result: UploadResult): void {
+  /**
+   * Opens a manifest: read first when `resume` (a missing file is an empty one: the first run of a batch),
+   * then opened for appending unless `write` is false (a dry run changes nothing). `redact` takes the API
+   * secret out of every value written (a file name may hold it too).
+   */
+  static async open(path: string, options: { resume?: boolean; write?: boolean; redact?: Redact } = {}): Promise<ManifestStore> {
+    const index = options.resume ? await readManifest(path) : undefined;
+    let fd: number | undefined;
+    if (options.write ?? true) {
+      try {
+        fd = openSync(path, 'a');
+      } catch (error) {
+        throw new UsageError(`Cannot open the manifest ${path} for writing: ${(error as { code?: string }).code ?? String(error)}.`);
+      }
+    }
+    return new ManifestStore(path, index, fd, options.redact);
+  }
+
+  uploadedBefore(job: UploadJob): EarlierUpload | undefined {
+    const id = this.index && previousUpload(this.index, job);
+    return id ? { livenessDataId: id, where: this.path } : undefined;
+  }
+
+  record(result: UploadResult): void {
+    if (this.fd === undefined || result.resumed) return;
     writeSync(this.fd, `${jsonLine(toResultRecord(result), this.redact)}\n`);
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fd !== undefined) closeSync(this.fd);
   }
 }
 
@@ -72,28 +97,6 @@ export async function readManifest(path: string): Promise<UploadedIndex> {
 export function previousUpload(index: UploadedIndex, job: UploadJob): string | undefined {
   if (job.kind === 'url') return index.byUrl.get(normalizeUrl(job.input));
   return job.sha256 ? index.bySha256.get(job.sha256) : undefined;
-}
-
-/**
- * The result for an input `--resume` finds uploaded: not sent again, and reported with the id the manifest
- * holds for it, so that a script gets its id as from any upload.
- */
-export function resumedResult(job: UploadJob, id: string, manifest: string): UploadResult {
-  return {
-    input: job.input,
-    kind: job.kind,
-    sha256: job.sha256,
-    bytes: job.bytes,
-    ok: true,
-    status: 'OK',
-    livenessDataId: id,
-    resumed: true,
-    reason: `already uploaded as ${id} (${manifest})`,
-    retryable: false,
-    attempts: 0,
-    ms: 0,
-    at: new Date().toISOString(),
-  };
 }
 
 interface ManifestRecord {

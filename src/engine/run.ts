@@ -1,11 +1,14 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
 import { FileBufferPool } from '../inputs/buffers.js';
 import { type InputProblem, isUrlInput, READ_WHOLE_BYTES, type UploadJob, withDigest } from '../inputs/check.js';
+import { forEachConcurrently } from '../pool.js';
+import { SameContentUploads, sameContentResult } from './dedupe.js';
 import { RateGovernor } from './governor.js';
 import { decideRetry, type RetryDecision } from './retry.js';
+import { BatchStop } from './stop.js';
+import { type ResultsStore, resumedResult } from './store.js';
 
 /** The final word on one input: uploaded, or why not. Failures are data here, never exceptions. */
 export interface UploadResult {
@@ -73,60 +76,43 @@ export interface RunOptions {
   /** Jitter source, [0, 1). */
   readonly random?: () => number;
   /**
-   * The result for an input that needs no upload because an earlier run stored it (--resume); asked once
-   * the job's SHA-256 is known.
+   * Where results are kept: each settled result is recorded, and an input whose content (or URL) the store
+   * shows uploaded by an earlier run is not sent again (resume); asked once the job's SHA-256 is known.
    */
-  readonly alreadyUploaded?: (job: UploadJob) => UploadResult | undefined;
+  readonly store?: ResultsStore;
 }
 
 /**
  * Uploads every job with bounded concurrency and per-input retries, slowing the whole batch down when the
  * server answers RATE_LIMIT_EXCEEDED. Stops starting new uploads at the first account error (the rest are
- * NOT_ATTEMPTED) or when `stopSignal` aborts. Results come back in job order (unless `keepResults` is false).
+ * NOT_ATTEMPTED) or when `stopSignal` aborts. Jobs are taken from the iterable as workers free up (it may be
+ * one that does not end); results come back in job order (unless `keepResults` is false).
  */
 export async function runUploads(
-  jobs: readonly UploadJob[],
+  jobs: Iterable<UploadJob> | AsyncIterable<UploadJob>,
   sender: UploadSender,
   options: RunOptions,
   hooks: UploadHooks = {},
 ): Promise<UploadResult[]> {
-  const batch = new AbortController();
-  // Every worker waiting for a slot or a retry listens on it: many more than Node's default warning level.
-  setMaxListeners(0, batch.signal);
-  let stopReason: string | undefined;
-  const stop = (why: string) => {
-    stopReason ??= why;
-    batch.abort();
-  };
-  options.stopSignal?.addEventListener('abort', () => stop('the run was interrupted'), { once: true });
-  if (options.stopSignal?.aborted) stop('the run was interrupted');
-
+  const stop = new BatchStop(options.stopSignal);
   const governor = new RateGovernor(options.concurrency);
   const keepResults = options.keepResults ?? true;
-  const results = keepResults ? new Array<UploadResult>(jobs.length) : [];
-  // The first input seen with each content: its upload while it runs, then what a duplicate needs of its result.
-  const firstBySha = new Map<string, Promise<FirstUpload> | FirstUpload>();
-  let next = 0;
-
-  const uploadOne = async (job: UploadJob): Promise<UploadResult> => {
-    hooks.onStart?.(job);
-    const result = await uploadWithRetries(job, {
-      sender,
-      governor,
-      options,
-      batchSignal: batch.signal,
-      hooks,
-      stopReason: () => stopReason ?? 'the batch stopped',
-      accountFailed: (status) => stop(`the account cannot upload (${status})`),
-    });
-    return result;
-  };
-
+  const results: UploadResult[] = [];
+  const sameContent = new SameContentUploads();
   const buffers = options.reuseFileBuffers ? new FileBufferPool(READ_WHOLE_BYTES) : undefined;
+  const context: AttemptContext = {
+    sender,
+    governor,
+    options,
+    batchSignal: stop.signal,
+    hooks,
+    stopReason: () => stop.reason ?? 'the batch stopped',
+    accountFailed: (status) => stop.stop(`the account cannot upload (${status})`),
+  };
 
   /** Hash, then: stopped, a duplicate, uploaded before, or a new upload. */
   const settleJob = async (unhashed: UploadJob): Promise<UploadResult> => {
-    if (stopReason) return notAttempted(unhashed, stopReason);
+    if (stop.reason) return notAttempted(unhashed, stop.reason);
     const job = await withDigest(unhashed, buffers);
     if (typeof job === 'string') return unreadable(unhashed, job);
     const result = await settleHashed(job);
@@ -142,37 +128,26 @@ export async function runUploads(
   };
 
   const settleHashed = async (job: UploadJob): Promise<UploadResult> => {
-    const first = job.sha256 === undefined ? undefined : firstBySha.get(job.sha256);
     // The same content twice in one run is uploaded once; both inputs report its id.
-    if (first) return sameContent(job, await first);
-    const earlier = options.alreadyUploaded?.(job);
-    if (earlier) return earlier;
-    const pending = uploadOne(job);
-    const { sha256 } = job;
-    if (sha256 !== undefined) {
-      const settled = pending.then((result) => {
-        const kept = firstUpload(result);
-        firstBySha.set(sha256, kept);
-        return kept;
-      });
-      // A failure of `pending` itself reaches the caller through `pending`; duplicates awaiting this get it too.
-      settled.catch(() => {});
-      firstBySha.set(sha256, settled);
-    }
-    return pending;
+    const first = sameContent.earlier(job.sha256);
+    if (first) return sameContentResult(job, await first);
+    const earlier = await options.store?.uploadedBefore(job);
+    if (earlier) return resumedResult(job, earlier);
+    hooks.onStart?.(job);
+    const upload = uploadWithRetries(job, context);
+    sameContent.track(job.sha256, upload);
+    return upload;
   };
 
-  const worker = async () => {
-    while (next < jobs.length) {
-      const index = next++;
-      const result = await settleJob(jobs[index] as UploadJob);
-      if (keepResults) results[index] = result;
-      hooks.onResult?.(result);
-    }
-  };
   // Twice as many workers as upload slots: while some wait for a slot (the governor admits `concurrency`
   // requests at a time), the others hash their next file, so reading never holds up the network.
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(2 * options.concurrency, jobs.length)) }, worker));
+  await forEachConcurrently(jobs, 2 * options.concurrency, async (job, index) => {
+    const result = await settleJob(job);
+    // Found in the store: it is there already.
+    if (!result.resumed) await options.store?.record(result);
+    if (keepResults) results[index] = result;
+    hooks.onResult?.(result);
+  });
   return results;
 }
 
@@ -260,24 +235,6 @@ export function skippedResult(problem: InputProblem): UploadResult {
 
 function unreadable(job: UploadJob, why: string): UploadResult {
   return { ...identity(job), ok: false, status: 'INVALID_INPUT', reason: `${why} (when it was about to be sent)`, retryable: false, attempts: 0, ms: 0, at: new Date().toISOString() };
-}
-
-/** What a later input with the same content takes from the first one's result (the rest is its own). */
-type FirstUpload = Pick<UploadResult, 'input' | 'ok' | 'status' | 'livenessDataId' | 'requestId' | 'httpStatus' | 'reason' | 'retryable'>;
-
-function firstUpload({ input, ok, status, livenessDataId, requestId, httpStatus, reason, retryable }: UploadResult): FirstUpload {
-  return { input, ok, status, livenessDataId, requestId, httpStatus, reason, retryable };
-}
-
-function sameContent(job: UploadJob, first: FirstUpload): UploadResult {
-  return {
-    ...first,
-    ...identity(job),
-    reason: first.ok ? `same content as ${first.input}, uploaded once` : first.reason,
-    attempts: 0,
-    ms: 0,
-    at: new Date().toISOString(),
-  };
 }
 
 function identity(job: UploadJob): Pick<UploadResult, 'input' | 'kind' | 'sha256' | 'bytes'> {

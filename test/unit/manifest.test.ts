@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManifestWriter, previousUpload, readManifest, resumedResult } from '../../src/engine/manifest.js';
+import { ManifestStore, previousUpload, readManifest } from '../../src/engine/manifest.js';
+import { resumedResult } from '../../src/engine/store.js';
 import type { UploadResult } from '../../src/engine/run.js';
 import { UsageError } from '../../src/errors.js';
 import type { UploadJob } from '../../src/inputs/check.js';
@@ -30,11 +31,14 @@ const urlJob = (input: string): UploadJob => ({ input, kind: 'url', payload: { k
 describe('the manifest', () => {
   it('appends one SPEC record per result, and reads back what was uploaded', async () => {
     const path = join(dir, 'm.ndjson');
-    const writer = new ManifestWriter(path);
-    writer.append(result({ sha256: 'aaa', livenessDataId: 'id-a', requestId: 'TID1', httpStatus: 200, bytes: 3 }));
-    writer.append(result({ input: 'b.bin', sha256: 'bbb', ok: false, status: 'INTERNAL_ERROR', reason: 'boom' }));
-    writer.append(result({ input: 'https://x.example/a b.bin', kind: 'url', livenessDataId: 'id-url' }));
+    const writer = await ManifestStore.open(path);
+    writer.record(result({ sha256: 'aaa', livenessDataId: 'id-a', requestId: 'TID1', httpStatus: 200, bytes: 3 }));
+    writer.record(result({ input: 'b.bin', sha256: 'bbb', ok: false, status: 'INTERNAL_ERROR', reason: 'boom' }));
+    writer.record(result({ input: 'https://x.example/a b.bin', kind: 'url', livenessDataId: 'id-url' }));
+    // A result found in the store by resume is there already: not written again.
+    writer.record(result({ input: 'again.bin', sha256: 'aaa', livenessDataId: 'id-a', resumed: true }));
     writer.close();
+    expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
     const first = JSON.parse(readFileSync(path, 'utf8').split('\n')[0] as string);
     expect(first).toEqual({
       input: 'a.bin',
@@ -56,6 +60,14 @@ describe('the manifest', () => {
     // The same URL, as given or percent-encoded, is the same input.
     expect(previousUpload(index, urlJob('https://x.example/a%20b.bin'))).toBe('id-url');
     expect(previousUpload(index, urlJob('https://x.example/other.bin'))).toBeUndefined();
+    // As a results store opened to resume: what an earlier run uploaded, and where it says so.
+    const resumed = await ManifestStore.open(path, { resume: true, write: false });
+    expect(resumed.uploadedBefore(fileJob('aaa'))).toEqual({ livenessDataId: 'id-a', where: path });
+    expect(resumed.uploadedBefore(fileJob('bbb'))).toBeUndefined();
+    resumed.close();
+    // Opened without resume, it knows nothing of earlier runs.
+    const fresh = await ManifestStore.open(path, { write: false });
+    expect(fresh.uploadedBefore(fileJob('aaa'))).toBeUndefined();
   });
 
   it('ignores, and counts, a line cut short', async () => {
@@ -77,11 +89,11 @@ describe('the manifest', () => {
   it('treats a missing manifest as empty, and an unreadable one as a usage error', async () => {
     expect((await readManifest(join(dir, 'none.ndjson'))).bySha256.size).toBe(0);
     await expect(readManifest(dir)).rejects.toThrow(UsageError);
-    expect(() => new ManifestWriter(join(dir, 'no/such/dir/m.ndjson'))).toThrow(/Cannot open the manifest/);
+    await expect(ManifestStore.open(join(dir, 'no/such/dir/m.ndjson'))).rejects.toThrow(/Cannot open the manifest/);
   });
 
   it('reports a resumed input as uploaded earlier, with the id the manifest holds', () => {
-    expect(resumedResult(fileJob('aaa'), 'id-a', 'm.ndjson')).toMatchObject({
+    expect(resumedResult(fileJob('aaa'), { livenessDataId: 'id-a', where: 'm.ndjson' })).toMatchObject({
       status: 'OK',
       ok: true,
       resumed: true,
@@ -100,11 +112,11 @@ describe('the manifest', () => {
     expect([...index.bySha256]).toEqual([['d', 'good-id']]);
   });
 
-  it('writes exact values, JSON-escaped, with terminal codes escaped too, and the secret redacted', () => {
+  it('writes exact values, JSON-escaped, with terminal codes escaped too, and the secret redacted', async () => {
     const path = join(dir, 'escaped.ndjson');
-    const writer = new ManifestWriter(path, (text) => text.split('s3cr3t').join('***'));
+    const writer = await ManifestStore.open(path, { redact: (text: string) => text.split('s3cr3t').join('***') });
     const reason = 'said s3cr3t\u001b]0;title\u0007\u009b2J\u2028next\u202e';
-    writer.append(result({ input: 'x\ny.bin', ok: false, status: 'INVALID_ARGUMENT', reason }));
+    writer.record(result({ input: 'x\ny.bin', ok: false, status: 'INVALID_ARGUMENT', reason }));
     writer.close();
     const text = readFileSync(path, 'utf8');
     expect(text.split('\n')).toHaveLength(2);
