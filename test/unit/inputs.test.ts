@@ -14,7 +14,8 @@ beforeAll(() => {
   writeFileSync(join(dir, 'empty.bin'), '');
   writeFileSync(join(dir, 'big.bin'), Buffer.alloc(2048));
   writeFileSync(join(dir, 'secret.bin'), 'x');
-  chmodSync(join(dir, 'secret.bin'), 0o000);
+  // Windows has no POSIX file modes: chmod 0o000 there only marks the file read-only (see the test below).
+  if (process.platform !== 'win32') chmodSync(join(dir, 'secret.bin'), 0o000);
   mkdirSync(join(dir, 'folder'));
   symlinkSync(join(dir, 'missing-target'), join(dir, 'dangling'));
 });
@@ -58,7 +59,8 @@ describe('checkInputs', () => {
     expect(await withDigest(jobs[0] as UploadJob)).toBe('the file changed size since it was checked (4 bytes, now 10)');
   });
 
-  it('withDigest reports a file replaced by a named pipe after the check, without waiting for a writer', async () => {
+  // Windows has no mkfifo (its named pipes live in \\.\pipe\, not among files).
+  it.skipIf(process.platform === 'win32')('withDigest reports a file replaced by a named pipe after the check, without waiting for a writer', async () => {
     const path = join(dir, 'replaced.bin');
     writeFileSync(path, 'liveness');
     const { jobs } = await check(['replaced.bin']);
@@ -87,13 +89,14 @@ describe('checkInputs', () => {
     expect(await withDigest(jobs[0] as UploadJob)).toBe('no such file or directory');
   });
 
-  it.each([
+  it.each<[string, RegExp]>([
     ['nope.bin', /no such file/],
     ['empty.bin', /is empty/],
     ['big.bin', /is 2 KiB, over the 1 KiB limit/],
     ['folder', /is a directory/],
     ['dangling', /no such file/],
-    ['/dev/null', /not a regular file \(a device\)/],
+    // Windows has no /dev/null: there it is C:\dev\null, a missing file.
+    ...(process.platform === 'win32' ? [] : [['/dev/null', /not a regular file \(a device\)/] as [string, RegExp]]),
     ['ftp://example.com/a.bin', /unsupported URL scheme 'ftp:'/],
     ['http://', /not a well-formed URL/],
     ['https://user:pw@example.com/a', /user name or password/],
@@ -104,7 +107,9 @@ describe('checkInputs', () => {
     expect(problems[0]?.reason).toMatch(reason);
   });
 
-  it.skipIf(process.getuid?.() === 0)('rejects an unreadable file (root reads every file, so this runs as a normal user only)', async () => {
+  // Root reads every file, so this runs as a normal user only; Windows has no POSIX modes (and no getuid), so a
+  // file cannot be made unreadable with chmod there.
+  it.skipIf(process.platform === 'win32' || process.getuid?.() === 0)('rejects an unreadable file (root reads every file, so this runs as a normal user only)', async () => {
     const { problems } = await check(['secret.bin']);
     expect(problems[0]?.reason).toMatch(/permission denied/);
   });
