@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,7 +24,9 @@ let home: string;
 let project: string;
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'linkface-settings-'));
+  // Its real path: project rc files are found and named by the real path of cwd, and the temporary folder is
+  // reached through a symbolic link on macOS (/var is /private/var) and a short name on Windows (RUNNER~1).
+  root = await realpath(await mkdtemp(join(tmpdir(), 'linkface-settings-')));
   home = join(root, 'home');
   project = join(home, 'proj');
   await mkdir(project, { recursive: true });
@@ -358,7 +360,8 @@ describe('secrets', () => {
 
   it('rejects a missing file named by LINKFACE_API_SECRET_FILE', async () => {
     const error = await failure({ env: { LINKFACE_API_SECRET_FILE: '/nonexistent/lf' } });
-    expect(error.message).toBe('LINKFACE_API_SECRET_FILE points to /nonexistent/lf, which does not exist');
+    // resolve: on Windows /nonexistent/lf is on the drive of cwd (C:\nonexistent\lf).
+    expect(error.message).toBe(`LINKFACE_API_SECRET_FILE points to ${resolve(project, '/nonexistent/lf')}, which does not exist`);
   });
 
   it('rejects an empty secret file', async () => {
@@ -551,7 +554,9 @@ describe('describeSource', () => {
     [{ kind: 'default', name: 'default' }, 'default'],
     [{ kind: 'sandbox', name: '--sandbox' }, 'sandbox'],
   ])('%j is "%s"', (source, text) => {
-    expect(describeSource(source, '/home/u')).toBe(text);
+    // Read with / for \: on Windows the part under home is joined with its separator (~/proj\.linkfacerc).
+    const slashed = (shown: string) => (process.platform === 'win32' ? shown.replaceAll('\\', '/') : shown);
+    expect(slashed(describeSource(source, '/home/u'))).toBe(text);
   });
 
   it('shows absolute paths when no home directory is given', () => {
