@@ -149,7 +149,8 @@ describe('batch inputs through the built command', () => {
     expect(run.stderr).toMatch(/17 not attempted: the account cannot upload \(OUT_OF_QUOTA\)/);
   });
 
-  it('an interrupted run, resumed with --resume, uploads exactly what is missing', async () => {
+  // Windows has no POSIX signals: child.kill('SIGINT') terminates the run at once, with nothing recorded.
+  it.skipIf(process.platform === 'win32')('an interrupted run, resumed with --resume, uploads exactly what is missing', async () => {
     await sandbox.close();
     sandbox = await startSandbox({ latencyMs: 100 });
     const dir = captures('resume', 40);

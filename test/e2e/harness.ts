@@ -92,8 +92,12 @@ export interface ResultRecord {
 /** NDJSON result records, one a line. */
 export const parseRecords = (text: string): ResultRecord[] => lines(text).map((line) => JSON.parse(line) as ResultRecord);
 
-/** script(1) is there to give a command a pseudo-terminal. */
-export const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
+/**
+ * util-linux script(1) is there to give a command a pseudo-terminal (`script -qec COMMAND /dev/null`). The
+ * pseudo-terminal tests run on Linux only: macOS has BSD script, which has no --version and takes other
+ * arguments (`script -q FILE COMMAND…`), and Windows has no script(1) and no pseudo-terminals of this kind.
+ */
+export const HAS_SCRIPT = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0;
 
 /**
  * Runs `linkface ARGS` on a pseudo-terminal of 100 columns (script(1)), as a person at a terminal would, and

@@ -81,7 +81,9 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
   }
 }
 
-describe('signals during a batch with --manifest --resume', () => {
+// Windows has no POSIX signals: child.kill('SIGINT' | 'SIGTERM') terminates the child at once (no handler, no
+// grace, no exit 130), and NTFS allows 1,023 hard links to a file, not the 10,000 made here.
+describe.skipIf(process.platform === 'win32')('signals during a batch with --manifest --resume', () => {
   it(`SIGINT/SIGTERM at ${ITERATIONS} points (seed ${SEED}), then --resume: exit 130 each time, nothing lost, nothing stored twice`, { timeout: 90_000 }, async () => {
     const dir = join(root, 'batch');
     const contents = new Map<string, string>();
