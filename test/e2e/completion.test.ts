@@ -11,7 +11,9 @@ function bashComplete(script: string, words: string[]): string[] {
   try {
     const file = join(dir, 'linkface.bash');
     writeFileSync(file, script);
-    const program = `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _linkface; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    // Sourced by a relative name from its own folder: a Windows path (C:\Users\…) would be read by bash as
+    // escapes, and a path with spaces would need quoting.
+    const program = `source ./linkface.bash; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _linkface; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const run = spawnSync('bash', ['-c', program], { cwd: dir, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     return run.stdout.split('\n').filter(Boolean);
