@@ -179,6 +179,8 @@ interface Base {
   info: string;
   /** How the block is run, in a sentence (or why it has nothing to run). */
   how: string;
+  /** Systems where the block cannot run as written, and why (Windows: see WINDOWS). */
+  skipOn?: Partial<Record<NodeJS.Platform, string>>;
 }
 
 /** A block of one command a line, run line by line. */
@@ -732,6 +734,7 @@ const BLOCKS: readonly Entry[] = [
       '    chmod +x linkface-linux-x64',
       '    ./linkface-linux-x64 upload captures/ --manifest uploaded.ndjson --resume',
     ].join('\n'),
+    skipOn: { darwin: 'sha256sum is GNU coreutils, which macOS does not ship (its own is shasum -a 256)' },
     skip: {
       "gh release download v0.1.0 --repo OWNER/linkface --pattern 'linkface-linux-x64*'":
         'needs GitHub and a published release: the test writes stand-ins for the two assets instead',
@@ -777,6 +780,7 @@ const BLOCKS: readonly Entry[] = [
       '    LINKFACE_ENDPOINT=$(cat sandbox.url) LINKFACE_API_ID=sandbox LINKFACE_API_SECRET=sandbox \\',
       '      npx --yes linkface-cli upload fixtures/liveness/*.bin',
     ].join('\n'),
+    skipOn: { darwin: 'timeout(1) is GNU coreutils, which macOS does not ship' },
     scripts: [
       [
         'npx --yes linkface-cli sandbox --port 8470 > sandbox.url &',
@@ -827,6 +831,13 @@ const BLOCKS: readonly Entry[] = [
     ],
   },
 ];
+
+/**
+ * Why no block runs on Windows (the table is still checked against the README there): the examples are POSIX
+ * shell, run by bash with `#!/bin/sh` stand-ins for linkface, npx and curl on a `:`-separated PATH, each block
+ * in a POSIX process group ended with kill(-group); Windows runs none of that.
+ */
+const WINDOWS = 'the examples are POSIX shell run with #!/bin/sh stand-ins in POSIX process groups';
 
 /** What GitHub Actions puts for `${{ vars.… }}` and `${{ secrets.… }}` here: the sandbox's account. */
 const GITHUB_ACCOUNT: Record<string, string> = {
@@ -1059,7 +1070,10 @@ function withoutSkipped(script: string, skip: Readonly<Record<string, string>> =
 async function runCommands(entry: CommandsBlock, ctx: Ctx): Promise<void> {
   const out = mkdtempSync(join(ctx.root, 'lines-'));
   const file = (index: number, run: 'a' | 'b', what: 'out' | 'err' | 'start' | 'ok') => join(out, `${index}.${run}.${what}`);
-  const script: string[] = [];
+  // bash 5 has $EPOCHREALTIME; macOS's bash 3.2 has not, and there this very node tells the time.
+  const script: string[] = [
+    `now() { if [ -n "\${EPOCHREALTIME:-}" ]; then echo "$EPOCHREALTIME"; else ${quote(process.execPath)} -e 'console.log(Date.now() / 1000)'; fi; }`,
+  ];
   entry.lines.forEach((spec, index) => {
     if (!isCommand(spec.line)) {
       script.push(spec.line);
@@ -1074,7 +1088,7 @@ async function runCommands(entry: CommandsBlock, ctx: Ctx): Promise<void> {
     for (const run of spec.twice ? (['a', 'b'] as const) : (['a'] as const)) {
       // Start and end times (bash's clock, in seconds with microseconds) tell which uploads the line made.
       script.push(
-        `echo "$EPOCHREALTIME" >${quote(file(index, run, 'start'))}`,
+        `now >${quote(file(index, run, 'start'))}`,
         `{ ${command}`,
         `} >${quote(file(index, run, 'out'))} 2>${quote(file(index, run, 'err'))}${spec.background ? ' &' : ''}`,
       );
@@ -1082,7 +1096,7 @@ async function runCommands(entry: CommandsBlock, ctx: Ctx): Promise<void> {
         // As a user waits for the server to say where it listens before using it.
         script.push(`for _ in $(seq 100); do [ -s ${quote(file(index, run, 'out'))} ] && break; sleep 0.1; done`, `[ -s ${quote(file(index, run, 'out'))} ]`);
       }
-      script.push(`echo "$EPOCHREALTIME" >${quote(file(index, run, 'ok'))}`);
+      script.push(`now >${quote(file(index, run, 'ok'))}`);
     }
   });
   const path = join(out, 'block.sh');
@@ -1256,13 +1270,16 @@ describe('README.md examples', () => {
 
   for (const [index, entry] of BLOCKS.entries()) {
     if (entry.kind === 'inert') continue;
+    // Not run on this system, and why (shown in the skipped test's name).
+    const skipped = process.platform === 'win32' ? WINDOWS : entry.skipOn?.[process.platform];
+    const why = skipped === undefined ? '' : ` (not on ${process.platform}: ${skipped})`;
     // "Quick start" sh, or "In CI (GitHub Actions)" yaml #2 where a heading has several blocks.
     const nth = BLOCKS.slice(0, index + 1).filter((other) => other.heading === entry.heading).length;
     const title = `"${entry.heading}" ${entry.info}${nth > 1 || BLOCKS.filter((other) => other.heading === entry.heading).length > 1 ? ` #${nth}` : ''}`;
     if (entry.kind === 'commands') {
       if (entry.lines.every((spec) => spec.skip || !isCommand(spec.line))) continue;
       for (const testCase of entry.cases ?? [{ name: 'as written', setup: () => {} }]) {
-        it(`${title} [${testCase.name}]`, async () => {
+        it.skipIf(skipped !== undefined)(`${title} [${testCase.name}]${why}`, async () => {
           const ctx = await context(entry.heading, entry.sandbox);
           if (entry.env) ctx.env = { ...baseEnv(ctx), ...entry.env(ctx) };
           await testCase.setup(ctx);
@@ -1271,7 +1288,7 @@ describe('README.md examples', () => {
         });
       }
     } else {
-      it(title, async () => {
+      it.skipIf(skipped !== undefined)(`${title}${why}`, async () => {
         const ctx = await context(entry.heading);
         await entry.test(ctx, entry);
       });
