@@ -6,7 +6,7 @@
  * uploaded (checked against what the sandbox received).
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,7 +20,9 @@ let env: Record<string, string>;
 let caseCounter = 0;
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'linkface-hostile-'));
+  // Its real path: the command names rc files by the real path of its folder, and the temporary folder is
+  // reached through a symbolic link on macOS (/var is /private/var) and a short name on Windows (RUNNER~1).
+  root = realpathSync.native(mkdtempSync(join(tmpdir(), 'linkface-hostile-')));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 beforeEach(async () => {
@@ -40,7 +42,9 @@ function workdir(): string {
 const storedContents = () => sandbox.uploads().map((u) => u.file?.sha256);
 
 describe('hostile file names', () => {
-  const NAMES = ['a b.bin', ' leading and trailing space .bin', 'quo"te\'s.bin', 'new\nline.bin', 'tab\there.bin', 'back\\slash.bin', '$(touch pwned).bin'];
+  const ALL_NAMES = ['a b.bin', ' leading and trailing space .bin', 'quo"te\'s.bin', 'new\nline.bin', 'tab\there.bin', 'back\\slash.bin', '$(touch pwned).bin'];
+  // NTFS forbids `"`, newlines and tabs in names, and `\` is the Windows path separator: there, the names it allows.
+  const NAMES = process.platform === 'win32' ? ALL_NAMES.filter((name) => !/["\n\t\\]/.test(name)) : ALL_NAMES;
 
   it('spaces, quotes, a newline, a tab, a backslash and shell syntax: uploaded, each name exact in --json and the manifest', async () => {
     const dir = workdir();
@@ -73,7 +77,9 @@ describe('hostile file names', () => {
     expect(new Set(rows.map((row) => row.split('\t')[0]))).toEqual(new Set(sandbox.uploads().map((u) => u.livenessDataId)));
   });
 
-  it('a name that is not UTF-8: uploaded, or reported as such by name (not as missing) with nothing sent', async () => {
+  // Linux only: APFS (macOS) refuses names that are not UTF-8 (EILSEQ), and NTFS names are UTF-16, so no such
+  // file can be made there.
+  it.skipIf(process.platform === 'win32' || process.platform === 'darwin')('a name that is not UTF-8: uploaded, or reported as such by name (not as missing) with nothing sent', async () => {
     const dir = workdir();
     mkdirSync(join(dir, 'raw'));
     writeFileSync(join(dir, 'raw', 'good.bin'), 'good bytes');
@@ -126,7 +132,8 @@ describe('special files in a walked folder', () => {
     symlinkSync('loop-a.bin', join(tree, 'loop-b.bin'));
     symlinkSync('/dev/null', join(tree, 'null.bin'));
     symlinkSync('missing.bin', join(tree, 'dangling.bin'));
-    execFileSync('mkfifo', [join(tree, 'fifo.bin')]);
+    // Windows has no FIFOs (and its /dev/null link above dangles): there, the links and loops only.
+    if (process.platform !== 'win32') execFileSync('mkfifo', [join(tree, 'fifo.bin')]);
     return dir;
   }
 
@@ -141,7 +148,8 @@ describe('special files in a walked folder', () => {
     expect(sandbox.requests).toHaveLength(2);
   });
 
-  it('named one by one, each special file is an invalid input named with its reason (exit 2), nothing sent', async () => {
+  // Windows has no FIFOs and no /dev/null.
+  it.skipIf(process.platform === 'win32')('named one by one, each special file is an invalid input named with its reason (exit 2), nothing sent', async () => {
     const dir = specialTree();
     const run = await runCli(['upload', 'tree/real/a.bin', 'tree/fifo.bin', 'tree/null.bin', '/dev/null', 'tree/loop-a.bin', 'tree/dangling.bin'], { env, cwd: dir });
     expect(run.code).toBe(2);
@@ -173,13 +181,14 @@ describe('special files in a walked folder', () => {
     const dir = workdir();
     const big = join(dir, 'big');
     mkdirSync(big);
-    // Hard links to four small files: far quicker to create than 100,000 inodes (ext4 caps links at 65,000).
-    const sources = [0, 1, 2, 3].map((s) => {
+    // Hard links to 128 small files: far quicker to create than 100,000 inodes; 782 links each, within every
+    // file system's cap (NTFS allows 1,023 links to a file, ext4 65,000).
+    const sources = Array.from({ length: 128 }, (_, s) => {
       const source = join(dir, `source-${s}.bin`);
       writeFileSync(source, `many ${s}`);
       return source;
     });
-    for (let i = 0; i < 100_000; i++) linkSync(sources[i % 4] as string, join(big, `${String(i).padStart(6, '0')}.bin`));
+    for (let i = 0; i < 100_000; i++) linkSync(sources[i % sources.length] as string, join(big, `${String(i).padStart(6, '0')}.bin`));
     const started = Date.now();
     const run = await runCli(['upload', '--dry-run', 'big/'], { cwd: dir, timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
