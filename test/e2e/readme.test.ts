@@ -285,7 +285,7 @@ const BLOCKS: readonly Entry[] = [
         skip: `${NPM_CI}; build:exe takes minutes (test/e2e/exe.test.ts runs it)`,
       },
       {
-        line: 'cd release && sha256sum -c linkface-linux-x64.sha256     # linkface-linux-x64: OK',
+        line: 'cd release && sha256sum -c SHA256SUMS     # linkface-linux-x64: OK',
         skip: 'needs the output of line 1; release/ is rewritten in place by test/e2e/exe.test.ts while the suite runs, so reading it here would race',
       },
       {
@@ -721,7 +721,7 @@ const BLOCKS: readonly Entry[] = [
       "the run: script with Actions' bash -e, pointed at the test sandbox; gh is not run: the test puts " +
       "stand-ins for the two release assets in the folder instead: the linkface shim (the npm command, " +
       "which the README says does everything the executable does) as linkface-linux-x64, not executable, " +
-      "and its checksum in the format build:exe writes",
+      "and a SHA256SUMS as build:exe writes it, with a line for another executable that is not there",
     text: [
       '- name: Upload liveness data',
       '  env:',
@@ -729,20 +729,20 @@ const BLOCKS: readonly Entry[] = [
       '    LINKFACE_API_ID: ${{ vars.LINKFACE_API_ID }}',
       '    LINKFACE_API_SECRET: ${{ secrets.LINKFACE_API_SECRET }}',
       '  run: |',
-      "    gh release download v0.1.0 --repo OWNER/linkface --pattern 'linkface-linux-x64*'",
-      '    sha256sum -c linkface-linux-x64.sha256',
+      '    gh release download v0.1.0 --repo OWNER/linkface --pattern linkface-linux-x64 --pattern SHA256SUMS',
+      '    sha256sum -c SHA256SUMS --ignore-missing',
       '    chmod +x linkface-linux-x64',
       '    ./linkface-linux-x64 upload captures/ --manifest uploaded.ndjson --resume',
     ].join('\n'),
     skipOn: { darwin: 'sha256sum is GNU coreutils, which macOS does not ship (its own is shasum -a 256)' },
     skip: {
-      "gh release download v0.1.0 --repo OWNER/linkface --pattern 'linkface-linux-x64*'":
+      'gh release download v0.1.0 --repo OWNER/linkface --pattern linkface-linux-x64 --pattern SHA256SUMS':
         'needs GitHub and a published release: the test writes stand-ins for the two assets instead',
     },
     scripts: [
       [
-        "gh release download v0.1.0 --repo OWNER/linkface --pattern 'linkface-linux-x64*'",
-        'sha256sum -c linkface-linux-x64.sha256',
+        'gh release download v0.1.0 --repo OWNER/linkface --pattern linkface-linux-x64 --pattern SHA256SUMS',
+        'sha256sum -c SHA256SUMS --ignore-missing',
         'chmod +x linkface-linux-x64',
         './linkface-linux-x64 upload captures/ --manifest uploaded.ndjson --resume',
       ].join('\n'),
@@ -751,7 +751,7 @@ const BLOCKS: readonly Entry[] = [
       captures(ctx, 'captures', 4);
       const standIn = put(ctx, 'linkface-linux-x64', readFileSync(join(ctx.bin, 'linkface')));
       chmodSync(standIn, 0o644);
-      put(ctx, 'linkface-linux-x64.sha256', `${sha256(readFileSync(standIn))}  linkface-linux-x64\n`);
+      put(ctx, 'SHA256SUMS', `${sha256(readFileSync(standIn))}  linkface-linux-x64\n${'0'.repeat(64)}  linkface-win-x64.exe\n`);
       const script = withoutSkipped(entry.scripts?.[0] ?? '', entry.skip);
       const run = await runProcess('bash', ['-e', '-c', githubExpressions(script, GITHUB_ACCOUNT)], {
         cwd: ctx.dir,
