@@ -1,14 +1,28 @@
 /**
- * linkface as a library: the same engine as the command line, without the terminal.
+ * linkface as a library: the same pipeline as the command line, without the terminal. Everything exported
+ * here is listed in the README's library section; nothing else is public.
  *
- *   import { upload, LinkfaceClient } from 'linkface-cli';
- *   const [result] = await upload('liveness.bin', { apiId, apiSecret });
+ *   import { uploadAll, ManifestStore } from 'linkface-cli';
+ *   const store = await ManifestStore.open('uploaded.ndjson', { resume: true });
+ *   for await (const result of uploadAll(['captures/'], { apiId, apiSecret, store })) console.log(result);
  */
-export type { AttemptOutcome, UploadPayload } from './api/types.js';
-export { DEFAULT_ENDPOINT, LinkfaceClient, type LinkfaceClientOptions, type UploadCallOptions, upload } from './engine/client.js';
-export { type AttemptEvent, toResultRecord, type UploadHooks, type UploadResult } from './engine/run.js';
-export { LinkfaceError, UsageError } from './errors.js';
-export { explainFailure, describeStatus } from './explain/render.js';
+export { type PlanOptions, planUploads, type UploadPlan, MAX_SIZE_BYTES, previewPlan, type PlanPreview } from './engine/batch.js';
+export {
+  type BatchOptions,
+  DEFAULT_ENDPOINT,
+  LinkfaceClient,
+  type LinkfaceClientOptions,
+  upload,
+  uploadAll,
+  UploadBatch,
+} from './engine/client.js';
+export { ManifestStore } from './engine/manifest.js';
+export { type ResultRecord, toResultRecord, type UploadResult } from './engine/run.js';
+export type { EarlierUpload, ResultsStore } from './engine/store.js';
+export type { ResultTally } from './engine/tally.js';
+export { InvalidInputsError, type InputProblem, LinkfaceError, UploadError, UsageError } from './errors.js';
+export { describeStatus, explainFailure } from './explain/render.js';
 export { API_ERROR_STATUSES, type ResultStatus, STATUS_TABLE, TOOL_STATUSES } from './explain/statuses.js';
 export type { UploadJob } from './inputs/check.js';
+export { parseShard, type Shard } from './inputs/shard.js';
 export { type ReceivedRequest, type Sandbox, type SandboxOptions, type ScriptedResponse, startSandbox } from './sandbox/index.js';

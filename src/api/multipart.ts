@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { LinkfaceError } from '../errors.js';
 import type { UploadPayload } from './types.js';
 
 /** Raised while streaming a file whose size changed after it was checked: the request is abandoned. */
-export class FileChangedError extends Error {
+export class FileChangedError extends LinkfaceError {
   override readonly name = 'FileChangedError';
+  constructor(message: string) {
+    super('FILE_CHANGED', message);
+  }
 }
 
 export interface MultipartBody {

@@ -1,4 +1,4 @@
-import type { ResultTally } from './tally.js';
+import type { ResultTally } from '../engine/tally.js';
 
 /** The exit codes of SPEC "Exit codes". */
 export const ExitCode = {

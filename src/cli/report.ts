@@ -7,7 +7,7 @@ import type { Lang, SettingName } from '../explain/statuses.js';
 import type { UploadJob } from '../inputs/check.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { shown, shownName } from '../untrusted.js';
-import { ResultTally } from './tally.js';
+import { ResultTally } from '../engine/tally.js';
 import type { Terminal } from './terminal.js';
 
 /** A retry that waits this long or longer is announced, even without --verbose: a silent minute looks hung. */

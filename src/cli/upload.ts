@@ -4,13 +4,10 @@ import { EndpointClient } from '../api/client.js';
 import { readCaFile } from '../api/dispatcher.js';
 import type { Settings, SettingsFlags } from '../config/index.js';
 import { ManifestStore } from '../engine/manifest.js';
-import { runUploads, skippedResult, type UploadResult } from '../engine/run.js';
-import { resumedResult } from '../engine/store.js';
-import { UsageError } from '../errors.js';
+import { planUploads, previewPlan, type UploadPlan, uploadPlan } from '../engine/batch.js';
+import { InvalidInputsError, type InputProblem, UsageError } from '../errors.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
-import { checkInputs, type InputProblem, type UploadJob, withDigest } from '../inputs/check.js';
-import { expandInputs, parseShard } from '../inputs/expand.js';
-import { mapWithConcurrency } from '../pool.js';
+import { parseShard } from '../inputs/shard.js';
 import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { UploadReport } from './report.js';
@@ -53,12 +50,8 @@ function keepWebAssemblyAtBaselineTier(): void {
 /** How long uploads in flight may go on after Ctrl-C / SIGTERM before they are abandoned. */
 const GRACE_MS = 2000;
 
-/** What a run will do: the inputs to send, and what is already known about them. */
-interface BatchPlan {
-  readonly jobs: UploadJob[];
-  /** Invalid inputs passed over with --skip-invalid. */
-  readonly invalid: InputProblem[];
-  /** The manifest (--manifest): where results go and, with --resume, what was uploaded before. */
+/** What a run will do, and the manifest (--manifest): where results go and, with --resume, what was uploaded before. */
+interface BatchPlan extends UploadPlan {
   readonly store?: ManifestStore;
 }
 
@@ -99,14 +92,14 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
   if (!plan) return ExitCode.Usage;
   try {
     if (options.dryRun) return await printDryRun(plan, options, terminal);
-    return await uploadPlan(plan, options, settings, origins, ca, terminal, interruption);
+    return await uploadWithClient(plan, options, settings, origins, ca, terminal, interruption);
   } finally {
     plan.store?.close();
   }
 }
 
 /** Starts the sandbox if asked, opens the connection pool, and uploads the plan. */
-async function uploadPlan(
+async function uploadWithClient(
   plan: BatchPlan,
   options: UploadCommandOptions,
   settings: Settings,
@@ -162,8 +155,8 @@ async function uploadPlan(
 }
 
 /**
- * Expands the arguments, checks every input (nothing is sent when one is invalid, unless --skip-invalid)
- * and, with --resume, sets aside what the manifest shows uploaded. Undefined when the run must stop (exit 2).
+ * Expands the arguments and checks every input (nothing is sent when one is invalid, unless --skip-invalid),
+ * then opens the manifest. Undefined when the run must stop (exit 2).
  */
 async function planBatch(
   args: string[],
@@ -171,27 +164,28 @@ async function planBatch(
   settings: Settings,
   terminal: Terminal,
 ): Promise<BatchPlan | undefined> {
-  const cwd = process.cwd();
-  const expanded = await expandInputs(args, {
-    cwd,
-    include: options.include,
-    exclude: options.exclude,
-    filesFrom: options.filesFrom,
-    shard: options.shard ? parseShard(options.shard) : undefined,
-  });
-  const checked = await checkInputs(expanded.inputs, { maxSize: settings.maxSize.value, cwd });
-  const problems = [...expanded.problems, ...checked.problems];
-  if (problems.length > 0 && !options.skipInvalid) {
-    reportInvalidInputs(terminal, problems);
+  let plan: UploadPlan;
+  try {
+    plan = await planUploads(args, {
+      include: options.include,
+      exclude: options.exclude,
+      filesFrom: options.filesFrom,
+      shard: options.shard ? parseShard(options.shard) : undefined,
+      maxSizeBytes: settings.maxSize.value,
+      skipInvalid: options.skipInvalid,
+    });
+  } catch (error) {
+    if (!(error instanceof InvalidInputsError)) throw error;
+    reportInvalidInputs(terminal, error.problems);
     return undefined;
   }
-  if (!options.manifest) return { jobs: checked.jobs, invalid: problems };
+  if (!options.manifest) return plan;
   // Opened once the inputs are known to be good: a run that uploads nothing leaves no manifest behind.
   const store = await ManifestStore.open(options.manifest, { resume: options.resume, write: !options.dryRun, redact });
   if (store.unreadableLines > 0) {
     terminal.err(terminal.color.yellow(`warning: ${store.unreadableLines} line(s) of ${options.manifest} are not result records (or hold an id that cannot be printed) and were ignored.`));
   }
-  return { jobs: checked.jobs, invalid: problems, store };
+  return { ...plan, store };
 }
 
 async function uploadAll(
@@ -201,14 +195,9 @@ async function uploadAll(
   report: UploadReport,
   interruption: Interruption,
 ): Promise<number> {
-  const invalid = plan.invalid.map(skippedResult);
-  await report.begin(plan.jobs, invalid.length);
-  for (const result of invalid) {
-    report.result(result);
-    plan.store?.record(result);
-  }
-  await runUploads(
-    plan.jobs,
+  await report.begin(plan.jobs, plan.invalid.length);
+  await uploadPlan(
+    plan,
     client,
     {
       retries: settings.retries.value,
@@ -232,16 +221,7 @@ async function uploadAll(
 
 /** --dry-run: what would be uploaded and what skipped, on stdout; nothing is sent. */
 async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, terminal: Terminal): Promise<number> {
-  const resuming = plan.store && options.resume ? plan.store : undefined;
-  const planned = await mapWithConcurrency(plan.jobs, 8, async (unhashed) => {
-    if (!resuming) return unhashed;
-    const job = await withDigest(unhashed);
-    if (typeof job === 'string') return skippedResult({ input: unhashed.input, reason: job });
-    const earlier = resuming.uploadedBefore(job);
-    return earlier ? resumedResult(job, earlier) : job;
-  });
-  const toUpload = planned.filter((item): item is UploadJob => 'payload' in item);
-  const skipped = [...plan.invalid.map(skippedResult), ...planned.filter((item): item is UploadResult => !('payload' in item))];
+  const { toUpload, skipped } = await previewPlan(plan, options.resume ? plan.store : undefined);
   if (options.json) {
     for (const job of toUpload) {
       terminal.outRecord({ input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes, action: 'upload' });

@@ -13,7 +13,7 @@ export class SettingsError extends UsageError {
   readonly hint?: string;
 
   constructor(message: string, context: { file?: string; key?: string; hint?: string } = {}) {
-    super(message, context.hint ? [context.hint] : []);
+    super(message, context.hint ? [context.hint] : [], 'SETTINGS');
     this.file = context.file;
     this.key = context.key;
     this.hint = context.hint;

@@ -1,7 +1,9 @@
 import { EndpointClient } from '../api/client.js';
-import { LinkfaceError, UsageError } from '../errors.js';
-import { checkInputs } from '../inputs/check.js';
-import { runUploads, skippedResult, type UploadHooks, type UploadResult } from './run.js';
+import { UploadError } from '../errors.js';
+import { type PlanOptions, planUploads, uploadPlan } from './batch.js';
+import type { UploadResult } from './run.js';
+import type { ResultsStore } from './store.js';
+import { ResultTally } from './tally.js';
 
 export interface LinkfaceClientOptions {
   apiId: string;
@@ -12,28 +14,86 @@ export interface LinkfaceClientOptions {
   concurrency?: number;
   /** Retries after the first attempt, per input; default 3. */
   retries?: number;
-  /** Per-attempt timeout in seconds; default 30. */
-  timeout?: number;
-  /** Largest file accepted, bytes; default 5 MiB. */
-  maxSize?: number;
+  /** Per-attempt timeout in milliseconds; default 30,000. */
+  timeoutMs?: number;
   /** Allow a plain http:// endpoint that is not loopback. */
   allowHttp?: boolean;
   /** PEM text of extra certificate authorities to trust, on top of Node's own and NODE_EXTRA_CA_CERTS. */
   ca?: string;
 }
 
-export interface UploadCallOptions extends UploadHooks {
-  /** Invalid inputs become SKIPPED results instead of a thrown UsageError. */
-  skipInvalid?: boolean;
+/** One batch: how inputs become uploads (as `planUploads`), where results go, and what to call as each settles. */
+export interface BatchOptions extends PlanOptions {
+  /**
+   * Where results are kept and, for resume, what was uploaded before: e.g.
+   * `await ManifestStore.open('uploaded.ndjson', { resume: true })`, or a store of your own.
+   */
+  store?: ResultsStore;
   /** Aborting stops new uploads; those in flight finish. */
   signal?: AbortSignal;
+  /** Aborting abandons uploads in flight too. */
+  cancelSignal?: AbortSignal;
+  /** Called with each result as it settles (the batch's iterator yields the same results). */
+  onResult?(result: UploadResult): void;
 }
 
 export const DEFAULT_ENDPOINT = 'https://cloudapi.linkface.cn';
 
 /**
- * The engine without the terminal: checks inputs, uploads them with retries and bounded concurrency, and
- * returns one result per input. Reuse one client for many calls; `close()` it when done.
+ * The uploads of one batch as they settle, in the order they settle: iterate it with `for await`. Its
+ * `summary` counts them as they come (uploaded, resumed, skipped, failed by status, not attempted); `done()`
+ * resolves with it once every input settled.
+ */
+export class UploadBatch implements AsyncIterable<UploadResult> {
+  readonly summary = new ResultTally();
+  private readonly settled: UploadResult[] = [];
+  private readonly finished: Promise<unknown>;
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  /** `run` uploads, handing each result to its callback; the batch starts at once. */
+  constructor(run: (onResult: (result: UploadResult) => void) => Promise<unknown>) {
+    const ended = () => {
+      this.ended = true;
+      this.wake?.();
+    };
+    this.finished = run((result) => {
+      this.summary.add(result);
+      this.settled.push(result);
+      this.wake?.();
+    });
+    this.finished.then(ended, ended);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<UploadResult> {
+    for (;;) {
+      const next = this.settled.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.ended) {
+        await this.finished;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Resolves with the summary once every input settled; rejects if the batch could not run (invalid inputs). */
+  async done(): Promise<ResultTally> {
+    await this.finished;
+    return this.summary;
+  }
+}
+
+/**
+ * linkface without the terminal: the same pipeline as the command line (inputs expanded and checked,
+ * uploads with retries, rate adaptation, same-content deduplication, a results store for resume). Reuse one
+ * client for many batches; `close()` it when done.
  */
 export class LinkfaceClient {
   private readonly options: LinkfaceClientOptions;
@@ -45,7 +105,7 @@ export class LinkfaceClient {
       endpoint: options.endpoint ?? DEFAULT_ENDPOINT,
       apiId: options.apiId,
       apiSecret: options.apiSecret,
-      timeoutMs: (options.timeout ?? 30) * 1000,
+      timeoutMs: options.timeoutMs,
       allowHttp: options.allowHttp,
       connections: options.concurrency ?? 4,
       ca: options.ca,
@@ -53,33 +113,42 @@ export class LinkfaceClient {
   }
 
   /**
-   * Uploads files (paths), URLs, or `-` (standard input). Every input is checked first; an invalid one throws
-   * a UsageError listing all problems (nothing sent) unless `skipInvalid` is set. Per-input failures are
-   * results with `ok: false`, never exceptions.
+   * Uploads files, folders, glob patterns, URLs and `-` (standard input). Every input is checked first: an
+   * invalid one fails the batch with an InvalidInputsError listing all problems (nothing sent) unless
+   * `skipInvalid`. Per-input failures are results with `ok: false`, never exceptions.
    */
-  async upload(inputs: string | readonly string[], call: UploadCallOptions = {}): Promise<UploadResult[]> {
-    const list = typeof inputs === 'string' ? [inputs] : inputs;
-    const { jobs, problems } = await checkInputs(list, { maxSize: this.options.maxSize ?? 5 * 1024 * 1024 });
-    if (problems.length > 0 && !call.skipInvalid) {
-      throw new UsageError(
-        `${problems.length} input(s) are not valid; nothing was uploaded`,
-        problems.map((p) => `${p.input}: ${p.reason}`),
-      );
-    }
-    const results = await runUploads(
-      jobs,
-      this.endpoint,
-      { retries: this.options.retries ?? 3, concurrency: this.options.concurrency ?? 4, stopSignal: call.signal },
-      call,
-    );
-    return [...problems.map(skippedResult), ...results];
+  uploadAll(inputs: readonly string[], batch: BatchOptions = {}): UploadBatch {
+    return new UploadBatch((onResult) => this.run(inputs, batch, onResult, false));
   }
 
-  /** Uploads one input and returns its liveness_data_id; a failure throws a LinkfaceError. */
-  async uploadOne(input: string): Promise<string> {
-    const [result] = await this.upload(input);
+  /** `uploadAll`, collected: one result per input, in the inputs' order (invalid ones first, with `skipInvalid`). */
+  async upload(inputs: string | readonly string[], batch: BatchOptions = {}): Promise<UploadResult[]> {
+    return this.run(typeof inputs === 'string' ? [inputs] : inputs, batch, () => {}, true);
+  }
+
+  private async run(inputs: readonly string[], batch: BatchOptions, onResult: (result: UploadResult) => void, keepResults: boolean): Promise<UploadResult[]> {
+    const plan = await planUploads(inputs, batch);
+    const options = {
+      retries: this.options.retries ?? 3,
+      concurrency: this.options.concurrency ?? 4,
+      stopSignal: batch.signal,
+      cancelSignal: batch.cancelSignal,
+      store: batch.store,
+      keepResults,
+    };
+    return uploadPlan(plan, this.endpoint, options, {
+      onResult: (result) => {
+        onResult(result);
+        batch.onResult?.(result);
+      },
+    });
+  }
+
+  /** Uploads one input and returns its liveness_data_id; a failure throws an UploadError. */
+  async uploadOne(input: string, batch: BatchOptions = {}): Promise<string> {
+    const [result] = await this.upload(input, batch);
     if (result?.ok && result.livenessDataId) return result.livenessDataId;
-    throw new LinkfaceError(result ?? { status: 'NOT_ATTEMPTED', retryable: false });
+    throw new UploadError(result ?? { status: 'NOT_ATTEMPTED', retryable: false });
   }
 
   async close(): Promise<void> {
@@ -87,15 +156,23 @@ export class LinkfaceClient {
   }
 }
 
+/** One-shot form of `LinkfaceClient.uploadAll`: opens a client for the batch and closes it at the end. */
+export function uploadAll(inputs: readonly string[], options: LinkfaceClientOptions & BatchOptions): UploadBatch {
+  return new UploadBatch(async (onResult) => {
+    const client = new LinkfaceClient(options);
+    try {
+      for await (const result of client.uploadAll(inputs, options)) onResult(result);
+    } finally {
+      await client.close();
+    }
+  });
+}
+
 /** One-shot form of `LinkfaceClient.upload`: opens a client, uploads, closes it. */
-export async function upload(
-  inputs: string | readonly string[],
-  options: LinkfaceClientOptions,
-  call: UploadCallOptions = {},
-): Promise<UploadResult[]> {
+export async function upload(inputs: string | readonly string[], options: LinkfaceClientOptions & BatchOptions): Promise<UploadResult[]> {
   const client = new LinkfaceClient(options);
   try {
-    return await client.upload(inputs, call);
+    return await client.upload(inputs, options);
   } finally {
     await client.close();
   }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
 import { FileBufferPool } from '../inputs/buffers.js';
-import { type InputProblem, isUrlInput, READ_WHOLE_BYTES, type UploadJob, withDigest } from '../inputs/check.js';
+import { READ_WHOLE_BYTES, type UploadJob, withDigest } from '../inputs/check.js';
 import { forEachConcurrently } from '../pool.js';
 import { SameContentUploads, sameContentResult } from './dedupe.js';
 import { RateGovernor } from './governor.js';
@@ -218,21 +218,6 @@ function notAttempted(job: UploadJob, why: string): UploadResult {
   };
 }
 
-/** An invalid input passed over on request (`--skip-invalid`): reported, never sent. */
-export function skippedResult(problem: InputProblem): UploadResult {
-  return {
-    input: problem.input,
-    kind: isUrlInput(problem.input) ? 'url' : 'file',
-    ok: false,
-    status: 'SKIPPED',
-    reason: `invalid input: ${problem.reason}`,
-    retryable: false,
-    attempts: 0,
-    ms: 0,
-    at: new Date().toISOString(),
-  };
-}
-
 function unreadable(job: UploadJob, why: string): UploadResult {
   return { ...identity(job), ok: false, status: 'INVALID_INPUT', reason: `${why} (when it was about to be sent)`, retryable: false, attempts: 0, ms: 0, at: new Date().toISOString() };
 }
@@ -241,8 +226,30 @@ function identity(job: UploadJob): Pick<UploadResult, 'input' | 'kind' | 'sha256
   return { input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes };
 }
 
-/** The SPEC's result object: the NDJSON line and the manifest record. */
-export function toResultRecord(result: UploadResult): Record<string, unknown> {
+/**
+ * The SPEC's result object, as one NDJSON line of `--json` and one line of a manifest hold it (the
+ * library's `UploadResult` with the API's field names).
+ */
+export type ResultRecord = {
+  input: string;
+  kind: 'file' | 'url';
+  sha256?: string;
+  bytes?: number;
+  ok: boolean;
+  status: ResultStatus;
+  liveness_data_id?: string;
+  /** Uploaded by an earlier run, as the results store (`--resume`) shows; not sent again. */
+  resumed?: boolean;
+  reason?: string;
+  request_id?: string;
+  http_status?: number;
+  attempts: number;
+  ms: number;
+  at: string;
+};
+
+/** The result as its record: the NDJSON line and the manifest line. */
+export function toResultRecord(result: UploadResult): ResultRecord {
   return {
     input: result.input,
     kind: result.kind,

@@ -1,4 +1,4 @@
-import type { UploadResult } from '../engine/run.js';
+import type { UploadResult } from './run.js';
 import { isAccountStatus } from '../explain/statuses.js';
 
 /**

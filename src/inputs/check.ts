@@ -18,11 +18,8 @@ export interface UploadJob {
   readonly bytes?: number;
 }
 
-/** Why an input cannot be uploaded; nothing is sent for it. */
-export interface InputProblem {
-  readonly input: string;
-  readonly reason: string;
-}
+export type { InputProblem } from '../errors.js';
+import type { InputProblem } from '../errors.js';
 
 export interface CheckOptions {
   /** Largest file accepted, bytes. */

@@ -4,6 +4,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
+import { LinkfaceError } from '../errors.js';
 
 export interface RawParam {
   readonly name: Buffer;
@@ -21,7 +22,11 @@ export interface RawForm {
 }
 
 /** Why a body could not be read as a form; answered as INVALID_ARGUMENT. */
-export class MalformedBody extends Error {}
+export class MalformedBody extends LinkfaceError {
+  constructor(message: string) {
+    super('MALFORMED_BODY', message);
+  }
+}
 
 const EMPTY_FORM: RawForm = { params: [] };
 

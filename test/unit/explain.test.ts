@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/cli/exit.js';
 import { summarize } from '../../src/cli/report.js';
-import { ResultTally } from '../../src/cli/tally.js';
+import { ResultTally } from '../../src/engine/tally.js';
 import type { UploadResult } from '../../src/engine/run.js';
 import { describeStatus, EXPLAINED_STATUSES, explainFailure, similarStatuses } from '../../src/explain/render.js';
 import { API_ERROR_STATUSES, isRetryableStatus, STATUS_TABLE } from '../../src/explain/statuses.js';
