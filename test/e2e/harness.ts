@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ResultRecord } from '../../src/engine/run.js';
 
 /** The built command, as a user runs it. `npm test` builds before the tests run. */
 export const BIN = resolve(import.meta.dirname, '../../bin/linkface.js');
@@ -72,22 +73,8 @@ export const lines = (text: string): string[] => text.split('\n').filter((line) 
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-/** A result record as `--json` prints it and a manifest holds it (SPEC "Output"). */
-export interface ResultRecord {
-  input: string;
-  kind: string;
-  sha256?: string;
-  bytes?: number;
-  ok: boolean;
-  status: string;
-  liveness_data_id?: string;
-  reason?: string;
-  request_id?: string;
-  http_status?: number;
-  attempts: number;
-  ms: number;
-  at: string;
-}
+/** A result record as `--json` prints it and a manifest holds it (SPEC "Output"): the library's own type. */
+export type { ResultRecord };
 
 /** NDJSON result records, one a line. */
 export const parseRecords = (text: string): ResultRecord[] => lines(text).map((line) => JSON.parse(line) as ResultRecord);
