@@ -63,3 +63,11 @@ export class UploadError extends LinkfaceError {
     this.retryable = failure.retryable;
   }
 }
+
+/**
+ * An error and its causes, outermost first, at most `depth` of them: undici and Node wrap the error that
+ * says what happened (a socket's ECONNRESET, a certificate's code, a file's ENOENT) in others.
+ */
+export function* errorChain(error: unknown, depth = 5): Generator<Error & { code?: unknown }> {
+  for (let e: unknown = error, n = 0; e instanceof Error && n < depth; n++, e = e.cause) yield e;
+}

@@ -1,15 +1,16 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { createDispatcher } from './dispatcher.js';
-import { UsageError } from '../errors.js';
+import { errorChain, UsageError } from '../errors.js';
+import { UPLOAD_PATH } from './contract.js';
 import { VERSION } from '../version.js';
 import { FileChangedError, multipartBody } from './multipart.js';
 import { interpretNetworkError, timeoutOutcome } from './network.js';
 import { interpretAnswer } from './response.js';
 import type { AttemptOutcome, UploadPayload } from './types.js';
 import { type Redact, redactorFor } from '../untrusted.js';
+import { readAtMost } from '../read.js';
 
-export const UPLOAD_PATH = '/resources/upload_liveness_data';
 /** No answer of this API comes near this size; a larger body is not read (a misconfigured endpoint, say). */
 const MAX_ANSWER_BYTES = 64 * 1024;
 /** How long close() lets the pool shut down gracefully once no attempt is in flight; see close(). */
@@ -103,7 +104,7 @@ export class EndpointClient {
         bodyTimeout: this.timeoutMs,
       });
       const response = await untilAborted(combined, request);
-      const text = await readBounded(response.body);
+      const text = (await readAtMost(response.body, MAX_ANSWER_BYTES))?.toString('utf8');
       return interpretAnswer(
         {
           httpStatus: response.statusCode,
@@ -186,19 +187,6 @@ export function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-async function readBounded(body: AsyncIterable<Uint8Array> & { destroy(): unknown }): Promise<string | undefined> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * undici applies an abort to a request only once it has a connection, so a request still waiting for one
@@ -246,7 +234,7 @@ const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT'
 
 /** undici wraps errors thrown by the body stream; look through the causes for ours or a file-system one. */
 function findFileError(error: unknown): (Error & { code?: string }) | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
+  for (const e of errorChain(error)) {
     if (e instanceof FileChangedError) return e;
     const { code, syscall } = e as { code?: string; syscall?: string };
     if (code && !SOCKET_CODES.has(code) && (syscall === 'open' || syscall === 'read')) return e as Error & { code?: string };

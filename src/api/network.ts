@@ -1,4 +1,5 @@
 import type { AttemptOutcome } from './types.js';
+import { errorChain } from '../errors.js';
 
 /** Errors raised before any byte of the request left this machine: retrying cannot duplicate the upload. */
 const NOT_SENT_CODES = new Set([
@@ -51,13 +52,11 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
 /** The most specific error code on an error or its causes (undici wraps socket errors in UND_ERR_SOCKET). */
 export function errorCode(error: unknown): string | undefined {
   let found: string | undefined;
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
+  for (const { code } of errorChain(error)) {
     if (typeof code === 'string') {
       if (code !== 'UND_ERR_SOCKET') return code;
       found ??= code;
     }
-    e = (e as { cause?: unknown }).cause;
   }
   return found;
 }
@@ -89,7 +88,7 @@ export function interpretNetworkError(error: unknown): AttemptOutcome {
  * it is the proxy's, which tells a stale HTTPS_PROXY apart from an endpoint that is down.
  */
 function failedPeer(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
+  for (const e of errorChain(error)) {
     const { address, port, hostname } = e as { address?: unknown; port?: unknown; hostname?: unknown };
     if (typeof address === 'string') {
       const host = address.includes(':') ? `[${address}]` : address;
@@ -106,11 +105,7 @@ function failedPeer(error: unknown): string | undefined {
  * undici wraps some (a proxy's own certificate, say).
  */
 function certificateProblem(error: unknown): AttemptOutcome | undefined {
-  let found: Error | undefined;
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5 && !found; depth++, e = e.cause) {
-    const { code } = e as { code?: unknown };
-    if (typeof code === 'string' && CERTIFICATE_CODES.has(code)) found = e;
-  }
+  const found = [...errorChain(error)].find(({ code }) => typeof code === 'string' && CERTIFICATE_CODES.has(code));
   if (!found) return undefined;
   const { code } = found as Error & { code: string };
   const reason = `TLS certificate problem (${code}): ${certificateAdvice(code, found.message)}`;

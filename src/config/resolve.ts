@@ -8,13 +8,14 @@ import { findRcFiles, loadRcFile, permissionWarning } from './rcfiles.js';
 import { closestName } from './suggest.js';
 import type { ResolvedSettings, Setting, SettingsInput, Source } from './types.js';
 import { parseText } from './values.js';
+import { MAX_FILE_BYTES } from '../api/contract.js';
 
 const DEFAULTS = {
   endpoint: 'https://cloudapi.linkface.cn',
   concurrency: 4,
   retries: 3,
   timeout: 30,
-  maxSize: 5 * 1024 * 1024,
+  maxSize: MAX_FILE_BYTES,
 };
 
 /**

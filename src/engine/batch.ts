@@ -1,3 +1,4 @@
+import { MAX_FILE_BYTES } from '../api/contract.js';
 import { InvalidInputsError, type InputProblem } from '../errors.js';
 import { mapWithConcurrency } from '../pool.js';
 import { checkInputs, isUrlInput, type UploadJob, withDigest } from '../inputs/check.js';
@@ -6,7 +7,7 @@ import { type RunOptions, runUploads, type UploadHooks, type UploadResult, type 
 import { type ResultsStore, resumedResult } from './store.js';
 
 /** The API's size limit, 5 MiB: the default `maxSizeBytes`. */
-export const MAX_SIZE_BYTES = 5 * 1024 * 1024;
+export const MAX_SIZE_BYTES = MAX_FILE_BYTES;
 
 /** How inputs become a batch: the same choices as the command line's. */
 export interface PlanOptions {

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import redirect from 'undici/lib/interceptor/redirect.js';
 import { errorCode } from '../api/network.js';
+import { readAtMost } from '../read.js';
 
 export type Download =
   | { readonly kind: 'content'; readonly bytes: Buffer }
@@ -61,17 +62,6 @@ export async function download(url: string, limits: DownloadLimits): Promise<Dow
   }
 }
 
-/** The body, or undefined as soon as it grows past maxBytes (the rest is not downloaded). */
-async function readAtMost(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer | undefined> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
-}
 
 function downloadError(reason: string): Download {
   return { kind: 'failed', status: 'DOWNLOAD_ERROR', reason };

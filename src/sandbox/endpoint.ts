@@ -5,7 +5,6 @@ import type { DownloadLimits } from './download.js';
 import type { DecodedParams, RawFile } from './form.js';
 import { triggeredAnswer } from './trigger.js';
 
-export const UPLOAD_PATH = '/resources/upload_liveness_data';
 
 export interface EndpointConfig {
   readonly apiId: string;

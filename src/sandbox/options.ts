@@ -1,5 +1,6 @@
 import type { IdField } from './answers.js';
 import type { SandboxOptions } from './types.js';
+import { MAX_FILE_BYTES } from '../api/contract.js';
 
 export interface SandboxSettings {
   readonly host: string;
@@ -30,7 +31,7 @@ export function resolveOptions(options: SandboxOptions): SandboxSettings {
     rateLimit: options.rateLimit,
     resetRate: options.resetRate ?? 0,
     downloadTimeoutMs: options.downloadTimeoutMs ?? 5000,
-    maxFileBytes: options.maxFileBytes ?? 5 * 1024 * 1024,
+    maxFileBytes: options.maxFileBytes ?? MAX_FILE_BYTES,
     idField: options.idField ?? 'liveness_data_id',
     random: options.random ?? Math.random,
     log: options.log,
