@@ -72,7 +72,6 @@ Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account
     .option('--dry-run', 'check every input and print what would be uploaded or skipped; send nothing')
     .option('--shard <i/n>', 'take only shard i of n (stable, by input path), to split one batch across machines')
     .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (the secret travels in clear)')
-    .option('--ca <file>', 'PEM file of extra certificate authorities to trust, e.g. a private CA (env LINKFACE_CA_FILE)')
     .option('--sandbox', 'upload to an embedded sandbox started in-process: no account, no network')
     .option('--skip-invalid', 'report invalid inputs and upload the rest instead of stopping')
     .option('--json', 'print one JSON object per input on stdout (NDJSON)')
@@ -179,7 +178,8 @@ function addSettingsOptions(command: Command): Command {
     .option('-c, --concurrency <n>', 'uploads in flight at once (env LINKFACE_CONCURRENCY; default 4)')
     .option('--retries <n>', 'retries after the first attempt (env LINKFACE_RETRIES; default 3)')
     .option('--timeout <seconds>', 'per-attempt timeout (env LINKFACE_TIMEOUT; default 30)')
-    .option('--max-size <size>', 'largest file accepted: 5MB, 512KB or bytes (default 5MB)');
+    .option('--max-size <size>', 'largest file accepted: 5MB, 512KB or bytes (default 5MB)')
+    .option('--ca <file>', 'PEM file of extra certificate authorities to trust, e.g. a private CA (env LINKFACE_CA_FILE, rc caFile)');
 }
 
 function collect(value: string, previous: string[]): string[] {

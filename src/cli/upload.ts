@@ -12,8 +12,9 @@ import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { UploadReport } from './report.js';
 import { shown, shownName } from '../untrusted.js';
-import { createTerminal, redact, registerSecret, type Terminal } from './terminal.js';
-import { userHome } from '../config/paths.js';
+import { createTerminal, redact, type Terminal } from './terminal.js';
+import { labelOf } from '../config/describe.js';
+import { loadSettings } from './settings.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
   filesFrom?: string[];
@@ -70,7 +71,9 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
 type Interruption = ReturnType<typeof watchInterrupts>;
 
 async function uploadCommand(args: string[], options: UploadCommandOptions, terminal: Terminal, interruption: Interruption): Promise<number> {
-  const { settings, origins } = await loadSettings(options, terminal);
+  // With --sandbox the configured secret is not sent anywhere, so nothing can echo it back; redacting it would
+  // only blank ordinary words in output when it is short (the sandbox's own `sandbox`, say).
+  const { settings, origins } = await loadSettings(options, terminal, { redactSecret: !options.sandbox });
   if (options.resume && !options.manifest) {
     throw new UsageError('--resume needs --manifest <file>: the manifest is where linkface records what it uploaded.');
   }
@@ -83,9 +86,8 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
     return ExitCode.Usage;
   }
 
-  // Extra CAs to trust: read and checked once, before anything is planned or sent; the flag wins.
-  const caFile = options.ca ?? process.env.LINKFACE_CA_FILE;
-  const ca = caFile ? readCaFile(caFile, options.ca ? '--ca' : 'LINKFACE_CA_FILE') : undefined;
+  // Extra CAs to trust: read and checked once, before anything is planned or sent.
+  const ca = settings.caFile && readCaFile(settings.caFile.value, labelOf(settings.caFile.source));
 
   const plan = await planBatch(args, options, settings, terminal);
   if (interruption.interrupted()) return ExitCode.Interrupted;
@@ -275,28 +277,6 @@ function watchInterrupts(terminal: Terminal) {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     },
   };
-}
-
-async function loadSettings(options: UploadCommandOptions, terminal: Terminal) {
-  const { resolveSettings, describeSource } = await import('../config/index.js');
-  const home = userHome(process.env);
-  const { settings, warnings } = await resolveSettings({ flags: settingsFlags(options), env: process.env, cwd: process.cwd(), homeDir: home });
-  // With --sandbox the configured secret is not sent anywhere, so nothing can echo it back; redacting it would
-  // only blank ordinary words in output when it is short (the sandbox's own `sandbox`, say).
-  if (!options.sandbox) registerSecret(settings.apiSecret?.value);
-  for (const warning of warnings) terminal.err(terminal.color.yellow(`warning: ${warning}`));
-  const origins: Partial<Record<SettingName, string>> = {};
-  for (const name of ['apiId', 'apiSecret', 'endpoint', 'timeout', 'maxSize', 'retries', 'concurrency'] as const) {
-    const setting = settings[name];
-    if (setting) origins[name] = describeSource(setting.source, home);
-  }
-  return { settings, origins };
-}
-
-/** The settings flags as typed, for resolveSettings to validate and rank. */
-export function settingsFlags(options: SettingsFlags): SettingsFlags {
-  const { apiId, apiSecret, endpoint, profile, config, concurrency, retries, timeout, maxSize } = options;
-  return { apiId, apiSecret, endpoint, profile, config, concurrency, retries, timeout, maxSize };
 }
 
 function missingCredentials(terminal: Terminal, noId: boolean, noSecret: boolean): void {

@@ -11,6 +11,7 @@ export const ENV_VARIABLES = [
   'LINKFACE_CONCURRENCY',
   'LINKFACE_RETRIES',
   'LINKFACE_TIMEOUT',
+  'LINKFACE_CA_FILE',
 ] as const;
 
 export type EnvVariable = (typeof ENV_VARIABLES)[number];

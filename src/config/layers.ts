@@ -17,6 +17,7 @@ const SECTION_KEYS = [
   'retries',
   'timeout',
   'maxSize',
+  'caFile',
 ] as const;
 const TOP_KEYS: readonly string[] = [...SECTION_KEYS, 'profiles'];
 
@@ -43,6 +44,8 @@ export interface Layer {
   retries?: Setting<number>;
   timeout?: Setting<number>;
   maxSize?: Setting<number>;
+  /** Absolute path of a PEM bundle of extra certificate authorities to trust. */
+  caFile?: Setting<string>;
 }
 
 /** An rc file, validated: its top-level values and each of its profiles. */
@@ -62,6 +65,7 @@ const FLAG_NAMES = {
   retries: '--retries',
   timeout: '--timeout',
   maxSize: '--max-size',
+  caFile: '--ca',
 } as const satisfies Partial<Record<SectionKey & keyof SettingsFlags, string>>;
 
 const ENV_NAMES = {
@@ -72,6 +76,7 @@ const ENV_NAMES = {
   concurrency: 'LINKFACE_CONCURRENCY',
   retries: 'LINKFACE_RETRIES',
   timeout: 'LINKFACE_TIMEOUT',
+  caFile: 'LINKFACE_CA_FILE',
 } as const satisfies Partial<Record<SectionKey, EnvVariable>>;
 
 export function flagLayer(flags: SettingsFlags, cwd: string, homeDir: string): Layer {
@@ -142,6 +147,11 @@ function parseLayer(raw: RawLayer, homeDir: string): Layer {
     retries: parseEntry(raw.retries, integerIn(0, 20)),
     timeout: parseEntry(raw.timeout, parseTimeout),
     maxSize: parseEntry(raw.maxSize, parseMaxSize),
+    // A relative path is relative to where it was given (cwd, or the rc file's folder); ~/ is the home folder.
+    caFile: raw.caFile && {
+      value: resolveUserPath(parseText(raw.caFile.raw, raw.caFile.source), raw.caFile.baseDir, homeDir),
+      source: raw.caFile.source,
+    },
   };
 }
 

@@ -55,6 +55,7 @@ export async function resolveSettings(input: SettingsInput): Promise<ResolvedSet
       retries: pick('retries') ?? byDefault(DEFAULTS.retries),
       timeout: pick('timeout') ?? byDefault(DEFAULTS.timeout),
       maxSize: pick('maxSize') ?? byDefault(DEFAULTS.maxSize),
+      caFile: pick('caFile'),
       files: rcFiles.map((file) => file.path),
     },
     warnings,

@@ -31,6 +31,8 @@ export interface Settings {
   timeout: Setting<number>;
   /** Largest input accepted, in bytes. Default 5 MiB. */
   maxSize: Setting<number>;
+  /** Absolute path of a PEM bundle of extra certificate authorities to trust (`--ca`). */
+  caFile?: Setting<string>;
   /** Absolute paths of the rc files read, highest precedence first. */
   files: string[];
 }
@@ -46,6 +48,7 @@ export interface SettingsFlags {
   retries?: string;
   timeout?: string;
   maxSize?: string;
+  caFile?: string;
 }
 
 /** Everything settings depend on, passed in so that tests can use a temporary home and a clean environment. */
