@@ -162,7 +162,8 @@ export class UploadReport {
       const only = tally.first;
       if (only.resumed) spinner?.succeed(`${shownName(only.input)}: ${shown(only.reason ?? 'already uploaded')}`);
       else if (only.ok) spinner?.succeed(`Uploaded ${shownName(only.input)} in ${formatDuration(only.ms)}`);
-      else spinner?.fail(`${shownName(only.input)}: ${shown(only.status)}`);
+      // The failure was explained in full as it came (✖ input: STATUS …): not said a second time.
+      else spinner?.stop();
       return;
     }
     const line = `${interrupted ? 'Interrupted. ' : ''}${summarize(tally, this.retries, Date.now() - this.started)}`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { BIN, FIXTURES, HAS_SCRIPT, runCli, sandboxEnv } from './harness.js';
+import { BIN, FIXTURES, HAS_SCRIPT, runCli, runInTerminal, sandboxEnv } from './harness.js';
 
 const ALICE = join(FIXTURES, 'liveness/alice.bin');
 const ESC = '\u001b[';
@@ -77,6 +77,15 @@ describe('colour and terminal control', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).not.toContain(`${ESC}?25l`);
     expect(run.stdout).toMatch(/uploaded .*alice\.bin/);
+  });
+
+  // util-linux script(1) gives the pseudo-terminal: Linux only (see HAS_SCRIPT).
+  it.skipIf(!HAS_SCRIPT)('says a one-file failure once on a terminal: the explanation, not a second summary line', async () => {
+    const run = await runInTerminal(['upload', failing()], { env: { ...env, NO_COLOR: '1' } });
+    expect(run.code).toBe(1);
+    expect(run.screen).toMatch(/✖ .*bad\.bin: WRONG_LIVENESS_DATA \(HTTP 400\)/);
+    expect(run.screen).toContain('next step:');
+    expect(run.screen.match(/✖/g)).toHaveLength(1);
   });
 
   it.skipIf(!HAS_SCRIPT)('shows a spinner and a tick on a terminal (run under script(1) for a pseudo-terminal)', async () => {
