@@ -70,7 +70,7 @@ Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account
     .option('--manifest <file>', 'append one result record (NDJSON) per finished input to this file')
     .option('--resume', 'skip inputs the manifest shows uploaded (by SHA-256 for files, by URL for URLs)')
     .option('--dry-run', 'check every input and print what would be uploaded or skipped; send nothing')
-    .option('--shard <i/n>', 'take only shard i of n (stable, by input path), to split one batch across machines')
+    .option('--shard <i/n|auto>', 'take only shard i of n (stable, by input path), to split one batch across machines; auto reads the CI\'s variables')
     .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (the secret travels in clear)')
     .option('--sandbox', 'upload to an embedded sandbox started in-process: no account, no network')
     .option('--skip-invalid', 'report invalid inputs and upload the rest instead of stopping')

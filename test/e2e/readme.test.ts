@@ -85,8 +85,8 @@ const pinned = (info: string) => SHELL_INFOS.has(info) || info === 'yaml' || inf
 const isCommand = (line: string) => line.trim() !== '' && !line.trimStart().startsWith('#');
 
 interface YamlScript {
-  /** `run` (a GitHub Actions step) or `args` (a container's `sh -c` argument). */
-  key: 'run' | 'args';
+  /** `run` (a GitHub Actions step), `args` (a container's `sh -c` argument) or `script` (a GitLab job's line). */
+  key: 'run' | 'args' | 'script';
   text: string;
 }
 
@@ -115,6 +115,15 @@ function yamlScripts(yaml: string): YamlScript[] {
       while (body.length && body.at(-1)?.trim() === '') body.pop();
       const cut = Math.min(...body.filter((line) => line.trim()).map(indent));
       scripts.push({ key: 'run', text: body.map((line) => line.slice(cut)).join('\n') });
+      return;
+    }
+    // GitLab: `script:` followed by one command an item.
+    if (/^\s*script:\s*$/.test(row)) {
+      for (let j = i + 1; j < rows.length; j++) {
+        const item = /^\s*- (.*)$/.exec(rows[j] ?? '');
+        if (!item) break;
+        scripts.push({ key: 'script', text: item[1] ?? '' });
+      }
       return;
     }
     const args = /^(\s*)args:\s*$/.exec(row);
@@ -460,6 +469,41 @@ const BLOCKS: readonly Entry[] = [
       }
       expectEachStoredOnce(ctx.sandbox, runs.map(({ shard }) => `runner-${shard}/captures`), ctx, 9);
       expect(ids.size).toBe(9);
+    },
+  },
+  {
+    heading: 'Splitting one batch across machines',
+    info: 'yaml',
+    kind: 'yaml',
+    how: "the job's script line once per parallel job (CI_NODE_INDEX 1..4, CI_NODE_TOTAL 4, as GitLab sets them), each in its own copy of the checkout",
+    text: [
+      'upload:',
+      '  parallel: 4',
+      '  script:',
+      '    - npx --yes linkface-cli upload captures/ --shard auto --manifest "shard-$CI_NODE_INDEX.ndjson" --resume',
+    ].join('\n'),
+    scripts: ['npx --yes linkface-cli upload captures/ --shard auto --manifest "shard-$CI_NODE_INDEX.ndjson" --resume'],
+    test: async (ctx, entry) => {
+      const [script = ''] = entry.scripts ?? [];
+      const jobs = ['1', '2', '3', '4'];
+      const runs = await Promise.all(
+        jobs.map(async (index) => {
+          const job = join(ctx.dir, `gitlab-${index}`);
+          captures(ctx, join(`gitlab-${index}`, 'captures'), 9);
+          const run = await runProcess('bash', ['-e', '-c', script], {
+            cwd: job,
+            env: { ...ctx.env, LINKFACE_API_ID: 'sandbox', LINKFACE_API_SECRET: 'sandbox', CI_NODE_INDEX: index, CI_NODE_TOTAL: '4' },
+          });
+          return { index, job, run };
+        }),
+      );
+      for (const { index, job, run } of runs) {
+        expect(run.code, run.stderr).toBe(0);
+        const records = manifestRecords(join(job, `shard-${index}.ndjson`));
+        expect(records.every((record) => record.ok)).toBe(true);
+        expectBatchStdout(run.stdout, records);
+      }
+      expectEachStoredOnce(ctx.sandbox, runs.map(({ index }) => `gitlab-${index}/captures`), ctx, 9);
     },
   },
   {
