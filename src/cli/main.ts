@@ -74,6 +74,7 @@ Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account
     .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (the secret travels in clear)')
     .option('--sandbox', 'upload to an embedded sandbox started in-process: no account, no network')
     .option('--skip-invalid', 'report invalid inputs and upload the rest instead of stopping')
+    .option('--max-failures <n|p%>', 'once more inputs than this failed (a number, or a share of the batch), start no new upload')
     .option('--json', 'print one JSON object per input on stdout (NDJSON)')
     .option('-q, --quiet', 'no progress or summary; errors still go to stderr')
     .option('-v, --verbose', 'one stderr line per HTTP attempt (secrets redacted)')

@@ -15,6 +15,7 @@ import { shown, shownName } from '../untrusted.js';
 import { createTerminal, redact, type Terminal } from './terminal.js';
 import { labelOf } from '../config/describe.js';
 import { loadSettings } from './settings.js';
+import { failureBudget } from '../engine/stop.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
   filesFrom?: string[];
@@ -28,6 +29,7 @@ export interface UploadCommandOptions extends SettingsFlags {
   ca?: string;
   sandbox?: boolean;
   skipInvalid?: boolean;
+  maxFailures?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -77,6 +79,8 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
   if (options.resume && !options.manifest) {
     throw new UsageError('--resume needs --manifest <file>: the manifest is where linkface records what it uploaded.');
   }
+  // Checked before anything is planned: a mistyped budget is a usage error, as a bad flag is.
+  if (options.maxFailures !== undefined) failureBudget(options.maxFailures, 0);
   if (args.length === 0 && !options.filesFrom?.length) {
     throw new UsageError('No input given.', ['Name files, directories, glob patterns or URLs, or use --files-from.']);
   }
@@ -147,7 +151,7 @@ async function uploadWithClient(
       host: new URL(client.uploadUrl).host,
     });
     try {
-      return await uploadAll(plan, client, settings, report, interruption);
+      return await uploadAll(plan, client, settings, report, interruption, options.maxFailures);
     } finally {
       await client.close();
     }
@@ -196,7 +200,9 @@ async function uploadAll(
   settings: Settings,
   report: UploadReport,
   interruption: Interruption,
+  maxFailures: string | undefined,
 ): Promise<number> {
+  const budget = maxFailures === undefined ? undefined : failureBudget(maxFailures, plan.jobs.length + plan.invalid.length);
   await report.begin(plan.jobs, plan.invalid.length);
   await uploadPlan(
     plan,
@@ -211,6 +217,7 @@ async function uploadAll(
       // The report reads each attempt's job as it happens and keeps nothing of it.
       reuseFileBuffers: true,
       store: plan.store,
+      maxFailures: budget,
     },
     {
       onAttempt: (event) => report.attempt(event),

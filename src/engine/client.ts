@@ -4,6 +4,7 @@ import { type PlanOptions, planUploads, uploadPlan } from './batch.js';
 import type { UploadResult } from './run.js';
 import type { ResultsStore } from './store.js';
 import { ResultTally } from './tally.js';
+import { failureBudget } from './stop.js';
 
 export interface LinkfaceClientOptions {
   apiId: string;
@@ -33,6 +34,11 @@ export interface BatchOptions extends PlanOptions {
   signal?: AbortSignal;
   /** Aborting abandons uploads in flight too. */
   cancelSignal?: AbortSignal;
+  /**
+   * Once more inputs than this failed, start no new upload; the rest are NOT_ATTEMPTED. A number of inputs
+   * (`10`) or a share of the batch (`'5%'`).
+   */
+  maxFailures?: number | `${number}%`;
   /** Called with each result as it settles (the batch's iterator yields the same results). */
   onResult?(result: UploadResult): void;
 }
@@ -135,6 +141,7 @@ export class LinkfaceClient {
       cancelSignal: batch.cancelSignal,
       store: batch.store,
       keepResults,
+      maxFailures: batch.maxFailures === undefined ? undefined : failureBudget(String(batch.maxFailures), plan.jobs.length + plan.invalid.length),
     };
     return uploadPlan(plan, this.endpoint, options, {
       onResult: (result) => {

@@ -80,6 +80,16 @@ export interface RunOptions {
    * shows uploaded by an earlier run is not sent again (resume); asked once the job's SHA-256 is known.
    */
   readonly store?: ResultsStore;
+  /**
+   * Once more inputs than `limit` failed, start no new upload (the rest are NOT_ATTEMPTED): an SDK mismatch
+   * that fails every file need not cost one call per file. `given` is how the user wrote it (`10`, `5%`).
+   */
+  readonly maxFailures?: { readonly limit: number; readonly given: string };
+}
+
+/** A failure that counts against the budget: an upload that did not succeed (not one skipped or not attempted). */
+function isFailure(result: UploadResult): boolean {
+  return !result.ok && result.status !== 'SKIPPED' && result.status !== 'NOT_ATTEMPTED';
 }
 
 /**
@@ -141,8 +151,13 @@ export async function runUploads(
 
   // Twice as many workers as upload slots: while some wait for a slot (the governor admits `concurrency`
   // requests at a time), the others hash their next file, so reading never holds up the network.
+  let failed = 0;
   await forEachConcurrently(jobs, 2 * options.concurrency, async (job, index) => {
     const result = await settleJob(job);
+    const budget = options.maxFailures;
+    if (budget && isFailure(result) && ++failed > budget.limit) {
+      stop.stop(`the failure budget is spent (${failed} failed, more than --max-failures ${budget.given})`);
+    }
     // Found in the store: it is there already.
     if (!result.resumed) await options.store?.record(result);
     if (keepResults) results[index] = result;

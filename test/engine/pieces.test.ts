@@ -96,3 +96,13 @@ describe('stopping a batch', () => {
     expect(already.reason).toBe('the run was interrupted');
   });
 });
+
+describe('the failure budget', () => {
+  it('reads a number of inputs or a share of the batch, rounded down', async () => {
+    const { failureBudget } = await import('../../src/engine/stop.js');
+    expect(failureBudget('3', 100)).toEqual({ limit: 3, given: '3' });
+    expect(failureBudget('5%', 250)).toEqual({ limit: 12, given: '5%' });
+    expect(failureBudget('0', 10).limit).toBe(0);
+    for (const bad of ['', 'x', '-1', '1.5', '101%', '5 %']) expect(() => failureBudget(bad, 10), bad).toThrow(/--max-failures must be/);
+  });
+});
