@@ -1,5 +1,5 @@
 /** The CA file is a setting like the others: from a flag, the environment or an rc file, with its source. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,9 @@ import { resolveSettings } from '../../src/config/index.js';
 let home: string;
 let project: string;
 beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'linkface-ca-home-'));
+  // Its real path: project rc files are named by the real path of cwd, and the temporary folder is reached
+  // through a symbolic link on macOS (/var is /private/var) and a short name on Windows (RUNNER~1).
+  home = realpathSync.native(mkdtempSync(join(tmpdir(), 'linkface-ca-home-')));
   project = join(home, 'project');
   mkdirSync(project);
   writeFileSync(join(project, '.linkfacerc.json'), JSON.stringify({ caFile: 'certs/corp.pem' }));
