@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * Resolves a path the user wrote: `~/…` (and `~\…` on Windows) against the home directory, a relative one
@@ -31,7 +31,8 @@ export function tildify(path: string, homeDir: string | undefined): string {
   if (homeDir === undefined) return path;
   const inside = relative(homeDir, path);
   if (inside === '') return '~';
-  return inside.startsWith('..') || isAbsolute(inside) ? path : `~/${inside}`;
+  // One separator throughout: `~\\proj\\.linkfacerc` on Windows, `~/proj/.linkfacerc` elsewhere.
+  return inside.startsWith('..') || isAbsolute(inside) ? path : `~${sep}${inside}`;
 }
 
 /** Quotes a path for a command the user may paste into a POSIX shell. */
