@@ -31,7 +31,7 @@ export function tildify(path: string, homeDir: string | undefined): string {
   if (homeDir === undefined) return path;
   const inside = relative(homeDir, path);
   if (inside === '') return '~';
-  // One separator throughout: `~\\proj\\.linkfacerc` on Windows, `~/proj/.linkfacerc` elsewhere.
+  // One separator throughout: `~\proj\.linkfacerc` on Windows, `~/proj/.linkfacerc` elsewhere.
   return inside.startsWith('..') || isAbsolute(inside) ? path : `~${sep}${inside}`;
 }
 
