@@ -72,10 +72,12 @@ for (const name of readdirSync(RELEASE)) {
 }
 mkdirSync(WORK, { recursive: true });
 
-// The entry: the bundle inside scripts/sea-main.cjs.
+// The entry: the bundle inside scripts/sea-main.cjs. The blob records the entry's path as the config gives it:
+// a bare name (the makers run in WORK), so that no path of this machine ends up in the executables.
 const template = readFileSync(ENTRY, 'utf8');
 if (template.split(MARKER).length !== 2) fail(`${ENTRY} must hold the line ${MARKER} exactly once`);
-const main = join(WORK, 'main.cjs');
+const MAIN = 'linkface.cjs';
+const main = join(WORK, MAIN);
 writeFileSync(main, template.replace(MARKER, () => readFileSync(BUNDLE, 'utf8')));
 
 const built = [];
@@ -124,14 +126,14 @@ async function buildTarget(target, pinned, exe, useCodeCache) {
 
   // The blob (kept for the tests), then the executable, from the same settings.
   const blob = join(WORK, `${target}.blob`);
-  const settings = { main, mainFormat: 'commonjs', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache };
+  const settings = { main: MAIN, mainFormat: 'commonjs', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache };
   const blobConfig = join(WORK, `${target}.blob.json`);
   writeFileSync(blobConfig, JSON.stringify({ ...settings, output: blob }, null, 2));
-  run(maker, ['--experimental-sea-config', blobConfig]);
+  run(maker, ['--experimental-sea-config', blobConfig], WORK);
   const partial = `${exe}.partial`;
   const exeConfig = join(WORK, `${target}.json`);
   writeFileSync(exeConfig, JSON.stringify({ ...settings, executable, output: partial }, null, 2));
-  run(maker, ['--build-sea', exeConfig]);
+  run(maker, ['--build-sea', exeConfig], WORK);
   for (const file of [blobConfig, exeConfig, ...(executable === binary ? [] : [executable])]) rmSync(file, { force: true });
 
   let bytes = readFileSync(partial);
@@ -186,8 +188,8 @@ function parseArguments(args) {
 }
 
 /** Runs a command to completion and returns its stdout; throws with its output when it fails. */
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+function run(command, args, cwd = ROOT) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (result.error) throw result.error;
   if (result.status !== 0) {
     throw new Error(`${basename(command)} ${args.join(' ')} failed (${result.signal ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);

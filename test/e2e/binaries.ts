@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Readers for what test/e2e/exe-targets.test.ts checks in executables it cannot run here: Windows PE32+ files,
- * thin 64-bit Mach-O files with their code signature, and the SEA blob Node.js injects into both. Written from the
- * formats' specifications (Microsoft's PE/COFF specification, Apple's <mach-o/loader.h> and <cs_blobs.h>, Node's
- * src/node_sea.cc), apart from the build's own code (scripts/exe/), so that a mistake there is not repeated here.
+ * Readers for what the tests of the single executables check in them (test/e2e/exe.test.ts, exe-targets.test.ts):
+ * the notes of Linux ELF files, Windows PE32+ files, thin 64-bit Mach-O files with their code signature, and the
+ * SEA blob Node.js injects into each. Written from the formats' specifications (the ELF gABI, Microsoft's PE/COFF
+ * specification, Apple's <mach-o/loader.h> and <cs_blobs.h>, Node's src/node_sea.cc), apart from the build's own
+ * code (scripts/exe/), so that a mistake there is not repeated here.
  * Every reader throws when a structure is out of bounds or has the wrong magic number.
  */
 
@@ -15,6 +16,52 @@ function check(condition: boolean, message: string): asserts condition {
 function slice(bytes: Buffer, offset: number, size: number, what: string): Buffer {
   check(Number.isSafeInteger(offset) && offset >= 0 && size >= 0 && offset + size <= bytes.length, `${what} lies outside the file`);
   return bytes.subarray(offset, offset + size);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ELF (Linux), 64-bit, little-endian
+
+export const EM_X86_64 = 62;
+export const EM_AARCH64 = 183;
+const SHT_NOTE = 7;
+
+export interface ElfNote {
+  name: string;
+  type: number;
+  desc: Buffer;
+}
+
+/** The machine of a 64-bit little-endian ELF file, and the notes of its SHT_NOTE sections. */
+export function readElf(bytes: Buffer): { machine: number; notes: ElfNote[] } {
+  check(bytes.length >= 64 && bytes.toString('latin1', 0, 4) === '\x7fELF', 'not an ELF file');
+  check(bytes[4] === 2 && bytes[5] === 1, 'not a 64-bit little-endian ELF file');
+  const machine = bytes.readUInt16LE(18);
+  const sectionsAt = Number(bytes.readBigUInt64LE(0x28));
+  const entrySize = bytes.readUInt16LE(0x3a);
+  const count = bytes.readUInt16LE(0x3c);
+  check(entrySize === 64, 'unexpected section header size');
+  const table = slice(bytes, sectionsAt, count * entrySize, 'section header table');
+  const notes: ElfNote[] = [];
+  for (let index = 0; index < count; index++) {
+    const header = index * entrySize;
+    if (table.readUInt32LE(header + 4) !== SHT_NOTE) continue;
+    const section = slice(bytes, Number(table.readBigUInt64LE(header + 24)), Number(table.readBigUInt64LE(header + 32)), `note section ${index}`);
+    // Each note: namesz, descsz, type (u32 each), then the name and the descriptor, each padded to 4 bytes.
+    for (let at = 0; at + 12 <= section.length; ) {
+      const nameSize = section.readUInt32LE(at);
+      const descSize = section.readUInt32LE(at + 4);
+      const type = section.readUInt32LE(at + 8);
+      const nameAt = at + 12;
+      const descAt = nameAt + Math.ceil(nameSize / 4) * 4;
+      notes.push({
+        name: slice(section, nameAt, nameSize, 'note name').toString('latin1').replace(/\0+$/, ''),
+        type,
+        desc: slice(section, descAt, descSize, 'note descriptor'),
+      });
+      at = descAt + Math.ceil(descSize / 4) * 4;
+    }
+  }
+  return { machine, notes };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import targets from '../../scripts/exe/targets.json' with { type: 'json' };
-import { embeddedNodeVersions, readSeaBlob, SEA_DISABLE_WARNING, SEA_USE_CODE_CACHE } from './binaries.js';
+import { embeddedNodeVersions, readElf, readSeaBlob, SEA_DISABLE_WARNING, SEA_USE_CODE_CACHE } from './binaries.js';
 import { describeRuns, RELEASE, readSums, ROOT } from './exe-suite.js';
 
 /**
@@ -25,9 +25,12 @@ describe.skipIf(skip)('the single executable (linux-x64)', () => {
 
   describeRuns('run natively', () => [EXE]);
 
-  it(`carries Node.js ${targets['linux-x64'].version}, and its blob the bundle with a code cache`, () => {
-    expect(embeddedNodeVersions(readFileSync(EXE))).toEqual([targets['linux-x64'].version]);
-    const blob = readSeaBlob(readFileSync(join(RELEASE, '.sea', 'linux-x64.blob')));
+  it(`carries Node.js ${targets['linux-x64'].version}, and a blob of the bundle with a code cache`, () => {
+    const bytes = readFileSync(EXE);
+    expect(embeddedNodeVersions(bytes)).toEqual([targets['linux-x64'].version]);
+    const notes = readElf(bytes).notes.filter((note) => note.name === 'NODE_SEA_BLOB');
+    expect(notes).toHaveLength(1);
+    const blob = readSeaBlob(notes[0]?.desc ?? Buffer.alloc(0));
     expect(blob.flags).toBe(SEA_DISABLE_WARNING | SEA_USE_CODE_CACHE);
     expect(blob.code.toString('utf8')).toContain(readFileSync(join(ROOT, 'dist', 'cli', 'linkface.cjs'), 'utf8'));
     expect(blob.codeCache?.length).toBeGreaterThan(0);
