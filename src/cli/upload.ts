@@ -1,21 +1,21 @@
-import { setMaxListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
-import { EndpointClient } from '../api/client.js';
+import type { EndpointClient } from '../api/client.js';
 import { readCaFile } from '../api/dispatcher.js';
+import { labelOf } from '../config/describe.js';
 import type { Settings, SettingsFlags } from '../config/index.js';
-import { ManifestStore } from '../engine/manifest.js';
 import { planUploads, previewPlan, type UploadPlan, uploadPlan } from '../engine/batch.js';
-import { InvalidInputsError, type InputProblem, UsageError } from '../errors.js';
+import { ManifestStore } from '../engine/manifest.js';
+import { failureBudget } from '../engine/stop.js';
+import { InvalidInputsError, UsageError } from '../errors.js';
 import type { Lang, SettingName } from '../explain/statuses.js';
 import { parseShard } from '../inputs/shard.js';
-import { formatBytes } from '../units.js';
 import { ExitCode, exitCodeFor } from './exit.js';
+import { type Interruption, watchInterrupts } from './interrupts.js';
+import { missingCredentials, printDryRun, reportInvalidInputs } from './messages.js';
 import { UploadReport } from './report.js';
-import { shown, shownName } from '../untrusted.js';
-import { createTerminal, redact, type Terminal } from './terminal.js';
-import { labelOf } from '../config/describe.js';
 import { loadSettings } from './settings.js';
-import { failureBudget } from '../engine/stop.js';
+import { openEndpoint } from './endpoint.js';
+import { createTerminal, redact, type Terminal } from './terminal.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
   filesFrom?: string[];
@@ -50,9 +50,6 @@ function keepWebAssemblyAtBaselineTier(): void {
   setFlagsFromString('--liftoff-only');
 }
 
-/** How long uploads in flight may go on after Ctrl-C / SIGTERM before they are abandoned. */
-const GRACE_MS = 2000;
-
 /** What a run will do, and the manifest (--manifest): where results go and, with --resume, what was uploaded before. */
 interface BatchPlan extends UploadPlan {
   readonly store?: ManifestStore;
@@ -70,7 +67,6 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
   }
 }
 
-type Interruption = ReturnType<typeof watchInterrupts>;
 
 async function uploadCommand(args: string[], options: UploadCommandOptions, terminal: Terminal, interruption: Interruption): Promise<number> {
   // With --sandbox the configured secret is not sent anywhere, so nothing can echo it back; redacting it would
@@ -97,14 +93,17 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
   if (interruption.interrupted()) return ExitCode.Interrupted;
   if (!plan) return ExitCode.Usage;
   try {
-    if (options.dryRun) return await printDryRun(plan, options, terminal);
+    if (options.dryRun) {
+      printDryRun(await previewPlan(plan, options.resume ? plan.store : undefined), options, terminal);
+      return ExitCode.Ok;
+    }
     return await uploadWithClient(plan, options, settings, origins, ca, terminal, interruption);
   } finally {
     plan.store?.close();
   }
 }
 
-/** Starts the sandbox if asked, opens the connection pool, and uploads the plan. */
+/** Opens the endpoint (the account's, or the embedded sandbox with --sandbox) and uploads the plan. */
 async function uploadWithClient(
   plan: BatchPlan,
   options: UploadCommandOptions,
@@ -115,48 +114,19 @@ async function uploadWithClient(
   interruption: Interruption,
 ): Promise<number> {
   if (plan.jobs.length <= FEW_UPLOADS) keepWebAssemblyAtBaselineTier();
-
-  let endpoint = settings.endpoint.value;
-  let apiId = settings.apiId?.value as string;
-  let apiSecret = settings.apiSecret?.value as string;
-  let sandbox: { url: string; close(): Promise<void> } | undefined;
-  if (options.sandbox) {
-    const { startSandbox } = await import('../sandbox/index.js');
-    sandbox = await startSandbox();
-    ({ url: endpoint } = sandbox);
-    apiId = apiSecret = 'sandbox';
-    origins.endpoint = origins.apiId = origins.apiSecret = 'the embedded sandbox (--sandbox)';
-    if (!options.json && !options.quiet) {
-      terminal.err(terminal.color.dim(`Using the embedded sandbox at ${sandbox.url} (no account, nothing leaves this machine)`));
-    }
-  }
+  const endpoint = await openEndpoint(settings, options, origins, ca, terminal);
   try {
-    const client = new EndpointClient({
-      endpoint,
-      apiId,
-      apiSecret,
-      timeoutMs: settings.timeout.value * 1000,
-      allowHttp: options.allowHttp,
-      connections: settings.concurrency.value,
-      ca,
-      // The embedded sandbox is in this process: a proxy could not reach it.
-      direct: Boolean(sandbox),
-    });
     const report = new UploadReport(terminal, {
       json: Boolean(options.json),
       quiet: Boolean(options.quiet),
       verbose: Boolean(options.verbose),
       lang: options.lang ?? 'en',
       origins,
-      host: new URL(client.uploadUrl).host,
+      host: new URL(endpoint.client.uploadUrl).host,
     });
-    try {
-      return await uploadAll(plan, client, settings, report, interruption, options.maxFailures);
-    } finally {
-      await client.close();
-    }
+    return await uploadAll(plan, endpoint.client, settings, report, interruption, options.maxFailures);
   } finally {
-    await sandbox?.close();
+    await endpoint.close();
   }
 }
 
@@ -226,85 +196,4 @@ async function uploadAll(
   );
   report.finish(interruption.interrupted());
   return exitCodeFor(report.tally, interruption.interrupted());
-}
-
-/** --dry-run: what would be uploaded and what skipped, on stdout; nothing is sent. */
-async function printDryRun(plan: BatchPlan, options: UploadCommandOptions, terminal: Terminal): Promise<number> {
-  const { toUpload, skipped } = await previewPlan(plan, options.resume ? plan.store : undefined);
-  if (options.json) {
-    for (const job of toUpload) {
-      terminal.outRecord({ input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes, action: 'upload' });
-    }
-    for (const r of skipped) {
-      terminal.outRecord({ input: r.input, kind: r.kind, sha256: r.sha256, bytes: r.bytes, action: 'skip', reason: r.reason });
-    }
-  } else {
-    for (const job of toUpload) terminal.out(`upload\t${shownName(job.input)}`);
-    for (const r of skipped) terminal.out(`skip\t${shownName(r.input)}\t${shown(r.reason ?? '')}`);
-  }
-  if (!options.quiet) {
-    const bytes = toUpload.reduce((sum, job) => sum + (job.bytes ?? 0), 0);
-    terminal.err(`Dry run: ${toUpload.length} would be uploaded (${formatBytes(bytes)}), ${skipped.length} skipped; nothing was sent.`);
-  }
-  return ExitCode.Ok;
-}
-
-/**
- * The signals that stop a run as Ctrl-C does: SIGTERM (a service manager, `kill`), SIGHUP (the terminal or
- * console closed: Windows kills the process about 10 s later) and, on Windows, SIGBREAK (Ctrl-Break).
- */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', ...(process.platform === 'win32' ? (['SIGBREAK'] as const) : [])];
-
-/**
- * First Ctrl-C / SIGTERM: start nothing new, let uploads in flight finish for up to 2 s, then abandon them.
- * A second one exits at once.
- */
-function watchInterrupts(terminal: Terminal) {
-  const stop = new AbortController();
-  const cancel = new AbortController();
-  // Each upload in flight listens on these; a batch has many more than Node's default warning level.
-  setMaxListeners(0, stop.signal, cancel.signal);
-  let timer: NodeJS.Timeout | undefined;
-  const onSignal = () => {
-    if (stop.signal.aborted) {
-      terminal.err('linkface: interrupted again; exiting now.');
-      process.exit(ExitCode.Interrupted);
-    }
-    terminal.err(`linkface: interrupted; finishing uploads in flight (at most ${GRACE_MS / 1000} s). Press Ctrl-C again to quit at once.`);
-    stop.abort();
-    timer = setTimeout(() => cancel.abort(), GRACE_MS);
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-  return {
-    stop: stop.signal,
-    cancel: cancel.signal,
-    interrupted: () => stop.signal.aborted,
-    dispose: () => {
-      clearTimeout(timer);
-      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
-    },
-  };
-}
-
-function missingCredentials(terminal: Terminal, noId: boolean, noSecret: boolean): void {
-  const missing = noId && noSecret ? 'the API id and secret are' : noId ? 'the API id is' : 'the API secret is';
-  terminal.err(
-    [
-      terminal.color.red(`linkface: ${missing} not set; both are needed to upload.`),
-      'Give them in one of three ways:',
-      '  1. flags:        --api-id ID (the secret through the environment or a file: --api-secret shows in the process list)',
-      '  2. environment:  LINKFACE_API_ID=ID and LINKFACE_API_SECRET=SECRET (or LINKFACE_API_SECRET_FILE=/path/to/secret)',
-      '  3. an rc file:   .linkfacerc in this project or your home folder, with mode 600:',
-      '                   {"apiId": "ID", "apiSecret": "SECRET"}   (see .linkfacerc.example)',
-      'To try linkface without an account: linkface upload --sandbox FILE',
-    ].join('\n'),
-  );
-}
-
-function reportInvalidInputs(terminal: Terminal, problems: readonly InputProblem[]): void {
-  const { color } = terminal;
-  const noun = problems.length === 1 ? 'input is' : 'inputs are';
-  terminal.err(color.red(`linkface: ${problems.length} ${noun} not valid; nothing was uploaded.`));
-  for (const problem of problems) terminal.err(`  ${shownName(problem.input)}: ${shown(problem.reason)}`);
-  terminal.err('Fix them, or pass --skip-invalid to upload the rest.');
 }
