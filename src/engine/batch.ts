@@ -1,7 +1,7 @@
 import { MAX_FILE_BYTES } from '../api/contract.js';
 import { InvalidInputsError, type InputProblem } from '../errors.js';
 import { mapWithConcurrency } from '../pool.js';
-import { checkInputs, isUrlInput, type UploadJob, withDigest } from '../inputs/check.js';
+import { checkInputList, isUrlInput, type UploadJob, withDigest } from '../inputs/check.js';
 import { expandInputs, type Shard } from '../inputs/expand.js';
 import { type RunOptions, runUploads, type UploadHooks, type UploadResult, type UploadSender } from './run.js';
 import { type ResultsStore, resumedResult } from './store.js';
@@ -31,7 +31,10 @@ export interface PlanOptions {
 
 /** A batch ready to upload: inputs expanded and checked. */
 export interface UploadPlan {
-  /** What will be uploaded, in order. */
+  /**
+   * What will be uploaded, in order. A read-only array whose jobs are made as they are read: a plan holds only
+   * each input's name and size, so that a batch of any number of inputs stays small in memory.
+   */
   readonly jobs: readonly UploadJob[];
   /** Inputs passed over with `skipInvalid`: reported as SKIPPED results, never sent. */
   readonly invalid: readonly InputProblem[];
@@ -47,10 +50,10 @@ export async function planUploads(inputs: readonly string[], options: PlanOption
   const cwd = options.cwd ?? process.cwd();
   const { include, exclude, filesFrom, stdin, shard } = options;
   const expanded = await expandInputs(inputs, { cwd, include, exclude, filesFrom, stdin, shard });
-  const checked = await checkInputs(expanded.inputs, { maxSize: options.maxSizeBytes ?? MAX_SIZE_BYTES, cwd, stdin });
+  const checked = await checkInputList(expanded.inputs, { maxSize: options.maxSizeBytes ?? MAX_SIZE_BYTES, cwd, stdin });
   const invalid = [...expanded.problems, ...checked.problems];
   if (invalid.length > 0 && !options.skipInvalid) throw new InvalidInputsError(invalid);
-  return { jobs: checked.jobs, invalid };
+  return { jobs: checked.jobs.asArray(), invalid };
 }
 
 /**

@@ -3,6 +3,7 @@ import { basename, dirname, isAbsolute, join, posix, relative, resolve } from 'n
 import { UsageError } from '../errors.js';
 import { describeFsError, type InputProblem, isUrlInput } from './check.js';
 import { caseInsensitiveNames, decodeText, isDesktopClutter, portablePattern } from './portable.js';
+import { PackedStrings } from './packed.js';
 import { inShard, type Shard } from './shard.js';
 import { compareBytewise, walkDirectory } from './walk.js';
 
@@ -24,8 +25,11 @@ export interface ExpandOptions {
 }
 
 export interface ExpandedInputs {
-  /** Files, URLs and `-`, in order: arguments first, then `--files-from` lines; not yet checked. */
-  readonly inputs: string[];
+  /**
+   * Files, URLs and `-`, in order: arguments first, then `--files-from` lines; not yet checked. Held packed
+   * outside the JavaScript heap (a folder may hold 100,000 files), read as an array.
+   */
+  readonly inputs: readonly string[];
   /** Arguments and lists that give nothing to upload; the same for every shard. */
   readonly problems: InputProblem[];
 }
@@ -37,7 +41,7 @@ interface Expansion {
   readonly cwd: string;
   readonly keep: PathFilter;
   readonly filtering: boolean;
-  readonly inputs: string[];
+  readonly inputs: PackedStrings;
   readonly problems: InputProblem[];
 }
 
@@ -66,7 +70,7 @@ export async function expandInputs(args: readonly string[], options: ExpandOptio
     cwd: options.cwd,
     keep: await createPathFilter(options.include ?? [], options.exclude ?? []),
     filtering: Boolean(options.include?.length || options.exclude?.length),
-    inputs: [],
+    inputs: new PackedStrings(),
     problems: [],
   };
   for (const arg of args) await expandInput(expansion, arg, { globs: true });
@@ -74,17 +78,23 @@ export async function expandInputs(args: readonly string[], options: ExpandOptio
     await expandInput(expansion, line, { globs: false });
   }
   let inputs = expansion.inputs;
-  if (filesFrom.includes('-') && inputs.includes('-')) {
+  if (filesFrom.includes('-') && inputs.asArray().includes('-')) {
     // Neither use of standard input wins: guessing could upload a list of names as if it were liveness
     // data, even with --skip-invalid.
-    inputs = inputs.filter((input) => input !== '-');
+    inputs = only(inputs, (input) => input !== '-');
     expansion.problems.push({ input: '-', reason: STDIN_TWICE });
   }
   // Problems are kept whatever the shard: every job of a sharded batch then fails on a bad argument,
   // instead of only the one job that a hash happens to pick.
   const { shard } = options;
-  if (shard) inputs = inputs.filter((input) => inShard(input, shard));
-  return { inputs, problems: expansion.problems };
+  if (shard) inputs = only(inputs, (input) => inShard(input, shard));
+  return { inputs: inputs.asArray(), problems: expansion.problems };
+}
+
+function only(strings: PackedStrings, keep: (text: string) => boolean): PackedStrings {
+  const kept = new PackedStrings();
+  for (const text of strings) if (keep(text)) kept.push(text);
+  return kept;
 }
 
 async function expandInput(expansion: Expansion, input: string, { globs }: { globs: boolean }): Promise<void> {
@@ -131,7 +141,7 @@ async function expandGlob(expansion: Expansion, pattern: string): Promise<void> 
   });
   const matched = await dropRepeatedVisits(found.sort(compareBytewise), cwd);
   const kept = matched.filter((path) => expansion.keep(isAbsolute(path) ? relative(cwd, path) : path));
-  expansion.inputs.push(...kept);
+  for (const path of kept) expansion.inputs.push(path);
   if (kept.length === 0) {
     expansion.problems.push({ input: pattern, reason: nothingLeft('no files match this pattern', matched.length, expansion) });
   }
