@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { access, close, constants, createReadStream, fstat, open, read, stat, type Stats } from 'node:fs';
+import { access, constants, createReadStream, stat, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { UploadPayload } from '../api/types.js';
 import { forEachConcurrently } from '../pool.js';
@@ -177,36 +178,26 @@ export async function withDigest(job: UploadJob, buffers?: FileBufferPool): Prom
 
 /**
  * A small file's bytes, into `buffers` when given. Opened non-blocking: were the file replaced by a named pipe
- * since it was checked, the open must not wait for a writer. One byte more than checked is asked for, so that
- * reading the file also tells whether its size changed; only when it did (or the read failed) does fstat say
- * what the file has become. Three calls to the thread pool (open, read, close), the close not waited for.
+ * since it was checked, the open must not wait for a writer (fstat then says what it is).
  */
 async function readSmallFile(path: string, checkedBytes: number, buffers?: FileBufferPool): Promise<Buffer | string> {
-  const fd = await call<number>((done) => open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0), done));
+  const file = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const room = buffers?.take(checkedBytes + 1) ?? Buffer.allocUnsafe(checkedBytes + 1);
-    let size = 0;
-    let failure: unknown;
-    try {
-      while (size <= checkedBytes) {
-        const wanted = checkedBytes + 1 - size;
-        const bytesRead = await call<number>((done) => read(fd, room, size, wanted, size, done));
-        if (bytesRead === 0) break;
-        size += bytesRead;
-        // A short read of a regular file is its end: here, where the check found it.
-        if (bytesRead < wanted && size === checkedBytes) break;
-      }
-    } catch (error) {
-      failure = error;
-    }
-    if (failure === undefined && size === checkedBytes) return room.subarray(0, checkedBytes);
-    buffers?.give(room);
-    const info = await call<Stats>((done) => fstat(fd, done));
+    const info = await file.stat();
     if (!info.isFile()) return `is no longer a regular file (${fileType(info)})`;
-    if (failure !== undefined) throw failure;
-    return changedSize(checkedBytes, info.size === checkedBytes ? size : info.size);
+    if (info.size !== checkedBytes) return changedSize(checkedBytes, info.size);
+    const data = buffers?.take(checkedBytes) ?? Buffer.allocUnsafe(checkedBytes);
+    let size = 0;
+    while (size < checkedBytes) {
+      const { bytesRead } = await file.read(data, size, checkedBytes - size, size);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+    }
+    if (size === checkedBytes) return data;
+    buffers?.give(data);
+    return changedSize(checkedBytes, size);
   } finally {
-    close(fd, () => {});
+    await file.close();
   }
 }
 
