@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import type { EndpointClient } from '../api/client.js';
 import { readCaFile } from '../api/dispatcher.js';
 import { labelOf } from '../config/describe.js';
@@ -15,6 +14,7 @@ import { missingCredentials, printDryRun, reportInvalidInputs } from './messages
 import { UploadReport } from './report.js';
 import { loadSettings } from './settings.js';
 import { openEndpoint } from './endpoint.js';
+import { keepWebAssemblyAtBaselineTierForFewUploads } from './wasm-tier.js';
 import { createTerminal, redact, type Terminal } from './terminal.js';
 
 export interface UploadCommandOptions extends SettingsFlags {
@@ -35,19 +35,6 @@ export interface UploadCommandOptions extends SettingsFlags {
   verbose?: boolean;
   color?: boolean;
   lang?: Lang;
-}
-
-/** Up to this many uploads, a quick exit matters more than the fastest HTTP parser; see below. */
-const FEW_UPLOADS = 32;
-
-/**
- * undici parses HTTP with a WebAssembly module. V8 recompiles it with its optimizing tier in the background,
- * and a process waits for that before it can exit: some 80 ms added to a run of one or a few uploads, which
- * scripts make thousands of times a day. For those, this process keeps WebAssembly at the baseline tier (set
- * before the first request compiles the parser). Large batches keep the faster parser: there it is worth it.
- */
-function keepWebAssemblyAtBaselineTier(): void {
-  setFlagsFromString('--liftoff-only');
 }
 
 /** What a run will do, and the manifest (--manifest): where results go and, with --resume, what was uploaded before. */
@@ -113,7 +100,7 @@ async function uploadWithClient(
   terminal: Terminal,
   interruption: Interruption,
 ): Promise<number> {
-  if (plan.jobs.length <= FEW_UPLOADS) keepWebAssemblyAtBaselineTier();
+  keepWebAssemblyAtBaselineTierForFewUploads(plan.jobs.length);
   const endpoint = await openEndpoint(settings, options, origins, ca, terminal);
   try {
     const report = new UploadReport(terminal, {

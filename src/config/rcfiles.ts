@@ -1,7 +1,9 @@
-import { realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { LoaderSync, PublicExplorer } from 'cosmiconfig';
+import { isSea } from 'node:sea';
+import type { Loader, LoaderSync, PublicExplorer } from 'cosmiconfig';
 import { labelOf } from './describe.js';
 import { SettingsError, describeIoError } from './errors.js';
 import { shellQuote } from './paths.js';
@@ -110,7 +112,7 @@ async function findFirst(explorer: LazyExplorer, dirs: string[], names: string[]
   for (const dir of dirs) {
     for (const name of names) {
       const path = join(dir, name);
-      if (!isFile(path)) continue;
+      if (!isFile(path) || isPackageJsonWithoutSettings(path)) continue;
       const config = await load(explorer, path, path);
       if (config !== null && config !== undefined) return { path, config };
     }
@@ -125,6 +127,21 @@ async function findFirst(explorer: LazyExplorer, dirs: string[], names: string[]
 function isFile(path: string): boolean {
   try {
     return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Most projects have a package.json, and few of them a `linkface` key: told apart here without loading
+ * cosmiconfig, which costs some 10 ms of a short command's start-up. A file that does not parse is left to
+ * cosmiconfig, which reports it.
+ */
+function isPackageJsonWithoutSettings(path: string): boolean {
+  if (basename(path) !== 'package.json') return false;
+  try {
+    const manifest: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return typeof manifest === 'object' && manifest !== null && !Object.hasOwn(manifest, 'linkface');
   } catch {
     return false;
   }
@@ -175,6 +192,7 @@ async function createExplorer(): Promise<PublicExplorer> {
   const imported = await import('cosmiconfig');
   const { cosmiconfig, defaultLoaders } = (imported as unknown as { default?: typeof imported }).default ?? imported;
   const loadYaml = yamlLoader(defaultLoaders['.yaml']);
+  const loadJs = jsLoader(defaultLoaders['.js']);
   return cosmiconfig('linkface', {
     // Every call may come from a different directory or home (tests, library use); always read afresh.
     cache: false,
@@ -184,12 +202,29 @@ async function createExplorer(): Promise<PublicExplorer> {
       '.yml': loadYaml,
       noExt: loadYaml,
       default: loadYaml,
+      '.js': loadJs,
+      '.mjs': loadJs,
+      '.cjs': loadJs,
       // cosmiconfig's own would need the TypeScript compiler, which linkface does not ship.
       '.ts': refuseTypeScript,
       '.mts': refuseTypeScript,
       '.cts': refuseTypeScript,
     },
   });
+}
+
+/**
+ * A JavaScript rc file, loaded as cosmiconfig loads it (`import()`), except in the single executable: there
+ * `import()` reaches built-in modules only, so the file is `require`d (the executable's Node.js requires ES
+ * modules too) and its default export taken, as `import()` would.
+ */
+function jsLoader(viaImport: Loader): Loader {
+  return (path, content) => {
+    if (!isSea()) return viaImport(path, content);
+    const exported = createRequire(path)(path) as { __esModule?: boolean; default?: unknown } | null;
+    const isModule = exported !== null && typeof exported === 'object' && (Object.prototype.toString.call(exported) === '[object Module]' || exported.__esModule === true);
+    return isModule ? exported.default : exported;
+  };
 }
 
 const loadJson: LoaderSync = (_path, content) => {

@@ -99,14 +99,19 @@ export function describeRuns(title: string, command: () => readonly string[], ti
       }, timeout + 5_000);
     });
 
-    it('reads an ES module rc file, as the npm command does', async () => {
+    // The executable's `import()` reaches built-in modules only: a JavaScript rc file is required there.
+    it.each([
+      ['.linkfacerc.mjs', "export default { apiId: 'from-js', concurrency: 7 };\n"],
+      ['.linkfacerc.cjs', "module.exports = { apiId: 'from-js', concurrency: 7 };\n"],
+      ['.linkfacerc.js', "module.exports = { apiId: 'from-js', concurrency: 7 };\n"],
+    ])('reads a JavaScript rc file (%s), as the npm command does', async (name, content) => {
       const rcHome = mkdtempSync(join(tmpdir(), 'linkface-exe-rc-'));
       try {
-        writeFileSync(join(rcHome, '.linkfacerc.mjs'), "export default { apiId: 'from-mjs', concurrency: 7 };\n");
+        writeFileSync(join(rcHome, name), content);
         const run = await runExe(command(), ['config', 'show'], rcHome, {}, timeout);
         expect(run.stderr).toBe('');
         expect(run.code).toBe(0);
-        expect(run.stdout).toMatch(/^apiId +from-mjs +file ~\/\.linkfacerc\.mjs/m);
+        expect(run.stdout).toMatch(new RegExp(`^apiId +from-js +file ~/\\${name}`, 'm'));
         expect(run.stdout).toMatch(/^concurrency +7 /m);
       } finally {
         rmSync(rcHome, { recursive: true, force: true });

@@ -244,6 +244,13 @@ describe('rc file discovery', () => {
     const { settings } = await settle();
     expect(settings.files).toEqual([rc]);
   });
+
+  it('still reports a package.json that is not valid JSON', async () => {
+    const manifest = await put('home/proj/package.json', '{"name": "p",\n');
+    const error = await failure();
+    expect(error.message).toMatch(new RegExp(`^${manifest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON`));
+    expect(error.file).toBe(manifest);
+  });
 });
 
 describe('--config and LINKFACE_CONFIG', () => {
