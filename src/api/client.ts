@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { createDispatcher } from './dispatcher.js';
+import { createDispatcher, sendRequest } from './dispatcher.js';
 import { errorChain, UsageError } from '../errors.js';
 import { UPLOAD_PATH } from './contract.js';
 import { VERSION } from '../version.js';
@@ -88,7 +88,7 @@ export class EndpointClient {
     const timer = setTimeout(() => timeout.abort(), this.timeoutMs);
     const combined = signal ? AbortSignal.any([timeout.signal, signal]) : timeout.signal;
     try {
-      const request = this.dispatcher.request({
+      const request = sendRequest(this.dispatcher, {
         origin: this.origin,
         path: this.path,
         method: 'POST',

@@ -4,19 +4,38 @@ import { isIPv6 } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent.js';
-import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js';
 import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
+import Pool from 'undici/lib/dispatcher/pool.js';
 import api from 'undici/lib/api/index.js';
+import redirect from 'undici/lib/interceptor/redirect.js';
 import { UsageError } from '../errors.js';
 
 // undici's index loads every part of it (fetch, WebSocket, caches, mocks) before the first request. linkface needs
-// the agents and `request`, so it loads those alone, from undici's own files (it has no `exports` map to forbid
-// it), and gives dispatchers their `request` method as undici's index does. Measured against importing the
-// index (paired runs, median): a one-file upload takes 1.28x as long through the index on Node.js 26, 1.12x on
-// Node.js 20; the bundle grows from 0.87 to 1.2 MB. These four paths, and the index's Object.assign that the
-// line below repeats, are checked by test/unit/dispatcher.test.ts, which fails when undici moves them. They are
-// undici's private files: keep them in this file only.
-Object.assign(DispatcherBase.prototype, api);
+// the agents, `request` and the redirect interceptor, so it loads those alone, from undici's own files (it has no
+// `exports` map to forbid it). Measured against importing the index (paired runs, median): a one-file upload takes
+// 1.28x as long through the index on Node.js 26, 1.12x on Node.js 20; the bundle grows from 0.87 to 1.2 MB.
+// These paths are undici's private files: they stay in this file only, and test/unit/dispatcher.test.ts fails
+// when undici moves them. Nothing of undici is changed: where its index would give every dispatcher a `request`
+// method (a prototype patch at load), linkface calls the same function, `sendRequest` below, and gives the
+// proxy's own connection pool the `connect` method undici's proxy agent calls on it (`proxyClient`).
+
+/** undici's `request` (the method its index gives every dispatcher), sent through `dispatcher`. */
+export function sendRequest(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+  return api.request.call(dispatcher, options);
+}
+
+/**
+ * The pool to the proxy itself, as undici's proxy agent makes it by default, with the one method of undici's
+ * index the agent calls on it: `connect`, which opens a CONNECT tunnel.
+ */
+function proxyClient(origin: URL | string, options: Pool.Options): Dispatcher {
+  return Object.assign(new Pool(origin, options), { connect: api.connect });
+}
+
+/** `dispatcher`, following up to `max` redirects with undici's own interceptor. */
+export function followingRedirects(dispatcher: Dispatcher, max: number): Dispatcher {
+  return dispatcher.compose(redirect({ maxRedirections: max }));
+}
 
 export interface DispatcherOptions {
   /** Sockets kept open per origin. */
@@ -49,6 +68,7 @@ export function createDispatcher({ connections, ca, direct = false }: Dispatcher
     // A plain-http endpoint is asked of the proxy by absolute URI, as curl does: proxies commonly allow
     // CONNECT to port 443 only (squid's default). https endpoints always go through a CONNECT tunnel.
     proxyTunnel: false,
+    clientFactory: proxyClient,
   });
 }
 

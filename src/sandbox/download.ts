@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import redirect from 'undici/lib/interceptor/redirect.js';
+import { followingRedirects, sendRequest } from '../api/dispatcher.js';
 import { errorCode } from '../api/network.js';
 import { readAtMost } from '../read.js';
 
@@ -29,7 +29,7 @@ export async function download(url: string, limits: DownloadLimits): Promise<Dow
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const target = new URL(url);
   try {
-    const { statusCode, body } = await limits.dispatcher.compose(redirect({ maxRedirections: MAX_REDIRECTIONS })).request({
+    const { statusCode, body } = await sendRequest(followingRedirects(limits.dispatcher, MAX_REDIRECTIONS), {
       origin: target.origin,
       path: `${target.pathname}${target.search}`,
       method: 'GET',
