@@ -1,41 +1,21 @@
-import type { EndpointClient } from '../api/client.js';
 import { readCaFile } from '../api/dispatcher.js';
 import { labelOf } from '../config/describe.js';
-import type { Settings, SettingsFlags } from '../config/index.js';
+import type { Settings } from '../config/index.js';
 import { planUploads, previewPlan, type UploadPlan, uploadPlan } from '../engine/batch.js';
 import { ManifestStore } from '../engine/manifest.js';
 import { failureBudget } from '../engine/stop.js';
-import { InvalidInputsError, UsageError } from '../errors.js';
-import type { Lang, SettingName } from '../explain/statuses.js';
+import { InvalidInputsError } from '../errors.js';
+import type { SettingName } from '../explain/statuses.js';
 import { parseShard } from '../inputs/shard.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { type Interruption, watchInterrupts } from './interrupts.js';
-import { missingCredentials, printDryRun, reportInvalidInputs } from './messages.js';
+import { printDryRun, reportInvalidInputs } from './messages.js';
+import { checkUploadOptions, type UploadCommandOptions } from './upload-options.js';
 import { UploadReport } from './report.js';
 import { loadSettings } from './settings.js';
 import { openEndpoint } from './endpoint.js';
 import { keepWebAssemblyAtBaselineTierForFewUploads } from './wasm-tier.js';
 import { createTerminal, redact, type Terminal } from './terminal.js';
-
-export interface UploadCommandOptions extends SettingsFlags {
-  filesFrom?: string[];
-  include?: string[];
-  exclude?: string[];
-  manifest?: string;
-  resume?: boolean;
-  dryRun?: boolean;
-  shard?: string;
-  allowHttp?: boolean;
-  ca?: string;
-  sandbox?: boolean;
-  skipInvalid?: boolean;
-  maxFailures?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  color?: boolean;
-  lang?: Lang;
-}
 
 /** What a run will do, and the manifest (--manifest): where results go and, with --resume, what was uploaded before. */
 interface BatchPlan extends UploadPlan {
@@ -54,24 +34,11 @@ export async function runUploadCommand(args: string[], options: UploadCommandOpt
   }
 }
 
-
 async function uploadCommand(args: string[], options: UploadCommandOptions, terminal: Terminal, interruption: Interruption): Promise<number> {
   // With --sandbox the configured secret is not sent anywhere, so nothing can echo it back; redacting it would
   // only blank ordinary words in output when it is short (the sandbox's own `sandbox`, say).
   const { settings, origins } = await loadSettings(options, terminal, { redactSecret: !options.sandbox });
-  if (options.resume && !options.manifest) {
-    throw new UsageError('--resume needs --manifest <file>: the manifest is where linkface records what it uploaded.');
-  }
-  // Checked before anything is planned: a mistyped budget is a usage error, as a bad flag is.
-  if (options.maxFailures !== undefined) failureBudget(options.maxFailures, 0);
-  if (args.length === 0 && !options.filesFrom?.length) {
-    throw new UsageError('No input given.', ['Name files, directories, glob patterns or URLs, or use --files-from.']);
-  }
-  const needsAccount = !options.sandbox && !options.dryRun;
-  if (needsAccount && (!settings.apiId || !settings.apiSecret)) {
-    missingCredentials(terminal, !settings.apiId, !settings.apiSecret);
-    return ExitCode.Usage;
-  }
+  if (!checkUploadOptions(args, options, settings, terminal)) return ExitCode.Usage;
 
   // Extra CAs to trust: read and checked once, before anything is planned or sent.
   const ca = settings.caFile && readCaFile(settings.caFile.value, labelOf(settings.caFile.source));
@@ -90,7 +57,7 @@ async function uploadCommand(args: string[], options: UploadCommandOptions, term
   }
 }
 
-/** Opens the endpoint (the account's, or the embedded sandbox with --sandbox) and uploads the plan. */
+/** Opens the endpoint (the account's, or the embedded sandbox with --sandbox), uploads the plan and reports it. */
 async function uploadWithClient(
   plan: BatchPlan,
   options: UploadCommandOptions,
@@ -100,18 +67,29 @@ async function uploadWithClient(
   terminal: Terminal,
   interruption: Interruption,
 ): Promise<number> {
+  const budget = options.maxFailures === undefined ? undefined : failureBudget(options.maxFailures, plan.jobs.length + plan.invalid.length);
   keepWebAssemblyAtBaselineTierForFewUploads(plan.jobs.length);
   const endpoint = await openEndpoint(settings, options, origins, ca, terminal);
   try {
-    const report = new UploadReport(terminal, {
-      json: Boolean(options.json),
-      quiet: Boolean(options.quiet),
-      verbose: Boolean(options.verbose),
-      lang: options.lang ?? 'en',
-      origins,
-      host: new URL(endpoint.client.uploadUrl).host,
-    });
-    return await uploadAll(plan, endpoint.client, settings, report, interruption, options.maxFailures);
+    const { json, quiet, verbose, lang = 'en' } = options;
+    const host = new URL(endpoint.client.uploadUrl).host;
+    const report = new UploadReport(terminal, { json: Boolean(json), quiet: Boolean(quiet), verbose: Boolean(verbose), lang, origins, host });
+    await report.begin(plan.jobs, plan.invalid.length);
+    const batch = {
+      retries: settings.retries.value,
+      concurrency: settings.concurrency.value,
+      stopSignal: interruption.stop,
+      cancelSignal: interruption.cancel,
+      // Each result is written to the manifest (the store), then printed and counted as it comes: no list is kept.
+      keepResults: false,
+      // The report reads each attempt's job as it happens and keeps nothing of it.
+      reuseFileBuffers: true,
+      store: plan.store,
+      maxFailures: budget,
+    };
+    await uploadPlan(plan, endpoint.client, batch, { onAttempt: (event) => report.attempt(event), onResult: (result) => report.result(result) });
+    report.finish(interruption.interrupted());
+    return exitCodeFor(report.tally, interruption.interrupted());
   } finally {
     await endpoint.close();
   }
@@ -149,38 +127,4 @@ async function planBatch(
     terminal.err(terminal.color.yellow(`warning: ${store.unreadableLines} line(s) of ${options.manifest} are not result records (or hold an id that cannot be printed) and were ignored.`));
   }
   return { ...plan, store };
-}
-
-async function uploadAll(
-  plan: BatchPlan,
-  client: EndpointClient,
-  settings: Settings,
-  report: UploadReport,
-  interruption: Interruption,
-  maxFailures: string | undefined,
-): Promise<number> {
-  const budget = maxFailures === undefined ? undefined : failureBudget(maxFailures, plan.jobs.length + plan.invalid.length);
-  await report.begin(plan.jobs, plan.invalid.length);
-  await uploadPlan(
-    plan,
-    client,
-    {
-      retries: settings.retries.value,
-      concurrency: settings.concurrency.value,
-      stopSignal: interruption.stop,
-      cancelSignal: interruption.cancel,
-      // Each result is written to the manifest (the store), then printed and counted as it comes: no list is kept.
-      keepResults: false,
-      // The report reads each attempt's job as it happens and keeps nothing of it.
-      reuseFileBuffers: true,
-      store: plan.store,
-      maxFailures: budget,
-    },
-    {
-      onAttempt: (event) => report.attempt(event),
-      onResult: (result) => report.result(result),
-    },
-  );
-  report.finish(interruption.interrupted());
-  return exitCodeFor(report.tally, interruption.interrupted());
 }
