@@ -1,19 +1,20 @@
 import { UsageError } from '../errors.js';
 import { withoutControls } from '../untrusted.js';
 import { ExitCode } from './exit.js';
+import { optionProblem } from '../sandbox/options.js';
 
 /** `linkface sandbox`: the emulator in the foreground until Ctrl-C / SIGTERM. */
 export async function runSandboxCommand(options: Record<string, string | undefined>): Promise<number> {
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({
     host: options.host,
-    port: integer(options.port, '--port', 0, 65535),
+    port: numberFlag(options.port, '--port', 'port'),
     apiId: options.apiId,
     apiSecret: options.apiSecret,
-    latencyMs: integer(options.latency, '--latency', 0, 600_000),
-    failRate: fraction(options.failRate, '--fail-rate'),
-    resetRate: fraction(options.resetRate, '--reset-rate'),
-    rateLimit: options.rateLimit === undefined ? undefined : positive(options.rateLimit, '--rate-limit'),
+    latencyMs: numberFlag(options.latency, '--latency', 'latencyMs'),
+    failRate: numberFlag(options.failRate, '--fail-rate', 'failRate'),
+    resetRate: numberFlag(options.resetRate, '--reset-rate', 'resetRate'),
+    rateLimit: numberFlag(options.rateLimit, '--rate-limit', 'rateLimit'),
     idField: options.idField as 'liveness_data_id' | 'image_id' | 'both',
     // A log line quotes what a client sent (its path, say): shown without control codes.
     log: (line) => process.stderr.write(`${withoutControls(line)}\n`),
@@ -34,24 +35,11 @@ export async function runSandboxCommand(options: Record<string, string | undefin
   return ExitCode.Ok;
 }
 
-function integer(text: string | undefined, flag: string, min: number, max: number): number | undefined {
+/** A numeric flag, checked against the sandbox's own rule for the option it sets, and named in the error. */
+function numberFlag(text: string | undefined, flag: string, option: Parameters<typeof optionProblem>[0]): number | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got '${text}'.`);
-  }
-  return value;
-}
-
-function fraction(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new UsageError(`${flag} must be a number from 0 to 1, got '${text}'.`);
-  return value;
-}
-
-function positive(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a number above 0, got '${text}'.`);
+  const value = text.trim() === '' ? Number.NaN : Number(text);
+  const problem = optionProblem(option, value);
+  if (problem) throw new UsageError(`${flag} ${problem}, got '${text}'.`);
   return value;
 }

@@ -1,6 +1,7 @@
 import type { IdField } from './answers.js';
 import type { SandboxOptions } from './types.js';
 import { MAX_FILE_BYTES } from '../api/contract.js';
+import { UsageError } from '../errors.js';
 
 export interface SandboxSettings {
   readonly host: string;
@@ -17,6 +18,28 @@ export interface SandboxSettings {
   readonly random: () => number;
   readonly log: ((line: string) => void) | undefined;
   readonly recordRequests: boolean;
+}
+
+type NumericOption = 'port' | 'latencyMs' | 'failRate' | 'resetRate' | 'rateLimit' | 'downloadTimeoutMs' | 'maxFileBytes';
+
+/** What each numeric option may be: the one place both `startSandbox` and `linkface sandbox` check against. */
+const RULES: Record<NumericOption, { readonly integer?: boolean; readonly min: number; readonly max?: number; readonly aboveMin?: boolean }> = {
+  port: { integer: true, min: 0, max: 65535 },
+  latencyMs: { integer: true, min: 0, max: 600_000 },
+  failRate: { min: 0, max: 1 },
+  resetRate: { min: 0, max: 1 },
+  rateLimit: { min: 0, aboveMin: true },
+  downloadTimeoutMs: { min: 0, aboveMin: true },
+  maxFileBytes: { integer: true, min: 0, aboveMin: true },
+};
+
+/** Why `value` is not a valid `name` ("must be a whole number from 0 to 65535"), or undefined when it is. */
+export function optionProblem(name: NumericOption, value: number): string | undefined {
+  const { integer = false, min, max, aboveMin = false } = RULES[name];
+  const fits = (integer ? Number.isInteger(value) : Number.isFinite(value)) && (aboveMin ? value > min : value >= min) && (max === undefined || value <= max);
+  if (fits) return undefined;
+  const kind = integer ? 'a whole number' : 'a number';
+  return max === undefined ? `must be ${kind} above ${min}` : `must be ${kind} from ${min} to ${max}`;
 }
 
 /** Defaults are the real service's limits, so that what passes the sandbox passes the service. */
@@ -37,19 +60,10 @@ export function resolveOptions(options: SandboxOptions): SandboxSettings {
     log: options.log,
     recordRequests: options.recordRequests ?? true,
   };
-  check('latencyMs', settings.latencyMs, (v) => v >= 0, 'at least 0');
-  check('failRate', settings.failRate, isProbability, 'between 0 and 1');
-  check('resetRate', settings.resetRate, isProbability, 'between 0 and 1');
-  check('rateLimit', settings.rateLimit ?? 1, (v) => v > 0, 'above 0');
-  check('downloadTimeoutMs', settings.downloadTimeoutMs, (v) => v > 0, 'above 0');
-  check('maxFileBytes', settings.maxFileBytes, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+  for (const name of Object.keys(RULES) as NumericOption[]) {
+    const value = settings[name];
+    const problem = value === undefined ? undefined : optionProblem(name, value);
+    if (problem) throw new UsageError(`sandbox option ${name} ${problem}, got ${value}`);
+  }
   return settings;
-}
-
-function isProbability(value: number): boolean {
-  return value >= 0 && value <= 1;
-}
-
-function check(name: string, value: number, valid: (value: number) => boolean, expected: string): void {
-  if (!valid(value)) throw new RangeError(`sandbox option ${name} must be ${expected}, got ${value}`);
 }
