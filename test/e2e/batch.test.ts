@@ -1,27 +1,14 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { lines, parseRecords, runCli, sandboxEnv, sha256 } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { lines, parseRecords, runCli, sha256, useSandbox } from './harness.js';
 
-let root: string;
-let sandbox: Sandbox;
-let env: Record<string, string>;
-
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'linkface-batch-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-beforeEach(async () => {
-  sandbox = await startSandbox();
-  env = sandboxEnv(sandbox.url);
-});
-afterEach(() => sandbox.close());
+const setup = useSandbox('batch');
 
 /** A fresh folder of n distinct files `captures/<sub>/<i>.bin` (two subfolders) plus noise to be skipped. */
 function captures(name: string, n: number): string {
-  const dir = join(root, name);
+  const dir = join(setup.dir, name);
   for (let i = 0; i < n; i++) {
     const sub = join(dir, 'captures', i % 2 ? 'day2' : 'day1');
     mkdirSync(sub, { recursive: true });
@@ -43,20 +30,20 @@ function storedCounts(server: Sandbox): Map<string, number> {
 describe('batch inputs through the built command', () => {
   it('walks a directory (hidden files skipped), printing <id><TAB><input> per upload', async () => {
     const dir = captures('walk', 6);
-    const run = await runCli(['upload', 'captures/', '--exclude', '*.txt'], { env, cwd: dir });
+    const run = await runCli(['upload', 'captures/', '--exclude', '*.txt'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const rows = lines(run.stdout).map((line) => line.split('\t'));
     expect(rows.map(([, input]) => input).sort()).toEqual(
       ['000', '002', '004'].map((n) => `captures/day1/${n}.bin`).concat(['001', '003', '005'].map((n) => `captures/day2/${n}.bin`)),
     );
-    expect(new Set(rows.map(([id]) => id))).toEqual(new Set(sandbox.uploads().map((u) => u.livenessDataId)));
-    expect(sandbox.uploads()).toHaveLength(6);
+    expect(new Set(rows.map(([id]) => id))).toEqual(new Set(setup.sandbox.uploads().map((u) => u.livenessDataId)));
+    expect(setup.sandbox.uploads()).toHaveLength(6);
     expect(run.stderr).toMatch(/6 uploaded, 0 retries; .* in .* \(.* files\/s\)/);
   });
 
   it('prints no Node warning with many uploads in flight (-c 16)', async () => {
     const dir = captures('wide', 40);
-    const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '-c', '16'], { env, cwd: dir });
+    const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '-c', '16'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     expect(lines(run.stdout)).toHaveLength(40);
     expect(run.stderr).not.toMatch(/Warning|\(node:\d+\)/);
@@ -64,7 +51,7 @@ describe('batch inputs through the built command', () => {
 
   it('expands a quoted glob itself, with --include/--exclude', async () => {
     const dir = captures('glob', 6);
-    const run = await runCli(['upload', 'captures/**/*.bin', '--exclude', 'captures/day2/**'], { env, cwd: dir });
+    const run = await runCli(['upload', 'captures/**/*.bin', '--exclude', 'captures/day2/**'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     expect(lines(run.stdout).map((line) => line.split('\t')[1]).sort()).toEqual(['000', '002', '004'].map((n) => `captures/day1/${n}.bin`));
   });
@@ -72,39 +59,39 @@ describe('batch inputs through the built command', () => {
   it('reads inputs from --files-from, from a file and from standard input', async () => {
     const dir = captures('list', 4);
     writeFileSync(join(dir, 'list.txt'), '# today\ncaptures/day1/000.bin\n\ncaptures/day2/001.bin\n');
-    const fromFile = await runCli(['upload', '--files-from', 'list.txt'], { env, cwd: dir });
+    const fromFile = await runCli(['upload', '--files-from', 'list.txt'], { env: setup.env, cwd: dir });
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(lines(fromFile.stdout)).toHaveLength(2);
-    const fromStdin = await runCli(['upload', '--files-from', '-', '--json'], { env, cwd: dir, stdin: 'captures/day1/002.bin\n' });
+    const fromStdin = await runCli(['upload', '--files-from', '-', '--json'], { env: setup.env, cwd: dir, stdin: 'captures/day1/002.bin\n' });
     expect(fromStdin.code, fromStdin.stderr).toBe(0);
     expect(parseRecords(fromStdin.stdout).map((r) => r.input)).toEqual(['captures/day1/002.bin']);
   });
 
   it('uploads identical content once and reports its id for both inputs', async () => {
-    const dir = join(root, 'dupes');
+    const dir = join(setup.dir, 'dupes');
     mkdirSync(dir);
     writeFileSync(join(dir, 'a.bin'), 'same bytes');
     writeFileSync(join(dir, 'b.bin'), 'same bytes');
-    const run = await runCli(['upload', 'a.bin', 'b.bin'], { env, cwd: dir });
+    const run = await runCli(['upload', 'a.bin', 'b.bin'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const ids = lines(run.stdout).map((line) => line.split('\t')[0]);
     expect(ids).toHaveLength(2);
     expect(ids[0]).toBe(ids[1]);
-    expect(sandbox.uploads()).toHaveLength(1);
+    expect(setup.sandbox.uploads()).toHaveLength(1);
   });
 
   it('--shard i/n: the shards together upload every input exactly once', async () => {
     const dir = captures('shards', 30);
     const seen: string[] = [];
     for (const shard of ['1/3', '2/3', '3/3']) {
-      const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '--shard', shard], { env, cwd: dir });
+      const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '--shard', shard], { env: setup.env, cwd: dir });
       expect(run.code, run.stderr).toBe(0);
       seen.push(...lines(run.stdout).map((line) => line.split('\t')[1] as string));
     }
     expect(seen).toHaveLength(30);
     expect(new Set(seen).size).toBe(30);
-    expect(sandbox.uploads()).toHaveLength(30);
-    const bad = await runCli(['upload', 'captures/', '--shard', '4/3'], { env, cwd: dir });
+    expect(setup.sandbox.uploads()).toHaveLength(30);
+    const bad = await runCli(['upload', 'captures/', '--shard', '4/3'], { env: setup.env, cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--shard/);
   });
@@ -116,13 +103,13 @@ describe('batch inputs through the built command', () => {
     expect(lines(run.stdout).every((line) => line.startsWith('upload\tcaptures/'))).toBe(true);
     expect(lines(run.stdout)).toHaveLength(4);
     expect(run.stderr).toMatch(/Dry run: 4 would be uploaded .*; 0 skipped|Dry run: 4 would be uploaded \(.*\), 0 skipped; nothing was sent/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   it('reports a partial failure with exit 1, the rest uploaded', async () => {
     const dir = captures('partial', 4);
     writeFileSync(join(dir, 'captures', 'day1', 'bad.bin'), 'LINKFACE-SANDBOX-STATUS:WRONG_LIVENESS_DATA');
-    const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '--json'], { env, cwd: dir });
+    const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '--json'], { env: setup.env, cwd: dir });
     expect(run.code).toBe(1);
     const byStatus = parseRecords(run.stdout).map((r) => r.status);
     expect(byStatus.filter((s) => s === 'OK')).toHaveLength(4);
@@ -131,12 +118,11 @@ describe('batch inputs through the built command', () => {
   });
 
   it('stops at an account failure mid-batch: exit 3, the rest NOT_ATTEMPTED and recorded', async () => {
-    await sandbox.close();
-    sandbox = await startSandbox({ latencyMs: 30 });
+    await setup.restart({ latencyMs: 30 });
     const dir = captures('account', 20);
-    sandbox.enqueue({ kind: 'status', status: 'OK' }, { kind: 'status', status: 'OK' }, { kind: 'status', status: 'OUT_OF_QUOTA' });
+    setup.sandbox.enqueue({ kind: 'status', status: 'OK' }, { kind: 'status', status: 'OK' }, { kind: 'status', status: 'OUT_OF_QUOTA' });
     const run = await runCli(['upload', 'captures/', '--exclude', '*.txt', '-c', '1', '--manifest', 'm.ndjson'], {
-      env: sandboxEnv(sandbox.url),
+      env: setup.env,
       cwd: dir,
     });
     expect(run.code).toBe(3);
@@ -145,18 +131,17 @@ describe('batch inputs through the built command', () => {
     expect(manifest.filter((r) => r.status === 'OK')).toHaveLength(2);
     expect(manifest.filter((r) => r.status === 'OUT_OF_QUOTA')).toHaveLength(1);
     expect(manifest.filter((r) => r.status === 'NOT_ATTEMPTED')).toHaveLength(17);
-    expect(sandbox.requests).toHaveLength(3);
+    expect(setup.sandbox.requests).toHaveLength(3);
     expect(run.stderr).toMatch(/17 not attempted: the account cannot upload \(OUT_OF_QUOTA\)/);
   });
 
   // Windows has no POSIX signals: child.kill('SIGINT') terminates the run at once, with nothing recorded.
   it.skipIf(process.platform === 'win32')('an interrupted run, resumed with --resume, uploads exactly what is missing', async () => {
-    await sandbox.close();
-    sandbox = await startSandbox({ latencyMs: 100 });
+    await setup.restart({ latencyMs: 100 });
     const dir = captures('resume', 40);
     const args = ['upload', 'captures/', '--exclude', '*.txt', '-c', '2', '--manifest', 'm.ndjson', '--resume'];
     let child: import('node:child_process').ChildProcess | undefined;
-    const first = runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir, onSpawn: (c) => (child = c) });
+    const first = runCli(args, { env: setup.env, cwd: dir, onSpawn: (c) => (child = c) });
     await new Promise((resolve) => setTimeout(resolve, 900));
     child?.kill('SIGINT');
     const interrupted = await first;
@@ -165,23 +150,23 @@ describe('batch inputs through the built command', () => {
     const uploadedFirst = firstRecords.filter((r) => r.ok).length;
     expect(uploadedFirst).toBeGreaterThan(0);
     expect(uploadedFirst).toBeLessThan(40);
-    expect(uploadedFirst).toBe(sandbox.uploads().length);
+    expect(uploadedFirst).toBe(setup.sandbox.uploads().length);
 
-    const second = await runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir });
+    const second = await runCli(args, { env: setup.env, cwd: dir });
     expect(second.code, second.stderr).toBe(0);
     // Every input's id is printed: those uploaded now, and those the manifest shows uploaded before.
     expect(lines(second.stdout)).toHaveLength(40);
     for (const r of firstRecords.filter((f) => f.ok)) expect(second.stdout).toContain(`${r.liveness_data_id}\t${r.input}\n`);
-    const counts = storedCounts(sandbox);
+    const counts = storedCounts(setup.sandbox);
     const expected = Array.from({ length: 40 }, (_, i) => sha256(`resume liveness ${i}`));
     expect([...counts.keys()].sort()).toEqual(expected.sort());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
 
-    const third = await runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir });
+    const third = await runCli(args, { env: setup.env, cwd: dir });
     expect(third.code).toBe(0);
     const manifestIds = new Map(parseRecords(readFileSync(join(dir, 'm.ndjson'), 'utf8')).map((r) => [r.input, r.liveness_data_id]));
     expect(lines(third.stdout).sort()).toEqual([...manifestIds].map(([input, id]) => `${id}\t${input}`).sort());
     expect(third.stderr).toMatch(/0 uploaded, 40 already uploaded/);
-    expect(storedCounts(sandbox).size).toBe(40);
+    expect(storedCounts(setup.sandbox).size).toBe(40);
   });
 });

@@ -7,13 +7,12 @@
  * FAULT_MATRIX below is the table the README's "Reliability" section reproduces; the tests take their
  * names from it, so the two cannot drift apart.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { type CliRun, lines, parseRecords, type ResultRecord, runCli, sandboxEnv, sha256 } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { type CliRun, lines, parseRecords, type ResultRecord, runCli, sandboxEnv, sha256, useSandbox } from './harness.js';
 import { answerOk, dribbleOk, endlessBody, refusedPort, startFaultProxy, startScriptedHttpServer } from './servers.js';
 
 /** fault → what linkface does → the test that shows it. */
@@ -133,23 +132,13 @@ export const FAULT_MATRIX = {
 type Row = keyof typeof FAULT_MATRIX;
 const name = (row: Row) => FAULT_MATRIX[row].test;
 
-let dir: string;
-let sandbox: Sandbox;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'linkface-faults-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeEach(async () => {
-  sandbox = await startSandbox();
-});
-afterEach(() => sandbox.close());
+const setup = useSandbox('faults');
 
 let fileCounter = 0;
 /** A fresh input with unique content (so dedupe and resume never mix tests up); its path and SHA-256. */
 function input(content?: string | Buffer): { path: string; sha256: string } {
   const n = fileCounter++;
-  const path = join(dir, `input-${String(n).padStart(3, '0')}.bin`);
+  const path = join(setup.dir, `input-${String(n).padStart(3, '0')}.bin`);
   const data = content ?? `fault matrix liveness ${n} ${Date.now()}`;
   writeFileSync(path, data);
   return { path, sha256: sha256(data) };
@@ -167,12 +156,12 @@ interface Upload {
 
 /** `linkface upload --manifest <fresh> ARGS` against `endpoint`, timed, with its records parsed. */
 async function upload(endpoint: string, args: string[], options: { json?: boolean } = {}): Promise<Upload> {
-  const manifestPath = join(dir, `manifest-${fileCounter++}.ndjson`);
+  const manifestPath = join(setup.dir, `manifest-${fileCounter++}.ndjson`);
   const json = options.json ?? true;
   const started = Date.now();
   const run = await runCli(['upload', '--manifest', manifestPath, ...(json ? ['--json'] : []), ...args], {
     env: sandboxEnv(endpoint),
-    cwd: dir,
+    cwd: setup.dir,
     timeoutMs: 30_000,
   });
   const ms = Date.now() - started;
@@ -239,22 +228,22 @@ describe('fault matrix: connections', () => {
   });
 
   it(name('dropOnConnect'), async () => {
-    const proxy = await startFaultProxy(sandbox.port, (i) => (i === 0 ? 'drop-on-connect' : 'forward'));
+    const proxy = await startFaultProxy(setup.sandbox.port, (i) => (i === 0 ? 'drop-on-connect' : 'forward'));
     try {
       const inputs = [input()];
       const result = await upload(proxy.url, ['-c', '1', inputs[0]!.path]);
       expect(result.run.code, result.run.stderr).toBe(0);
       expect(result.manifest[0]).toMatchObject({ ok: true, attempts: 2 });
       expect(proxy.connections[0]).toBe('drop-on-connect');
-      expect(sandbox.requests.map((r) => r.status)).toEqual(['OK']);
-      expectAccounted(result, inputs, fromSandbox(sandbox));
+      expect(setup.sandbox.requests.map((r) => r.status)).toEqual(['OK']);
+      expectAccounted(result, inputs, fromSandbox(setup.sandbox));
     } finally {
       await proxy.close();
     }
   });
 
   it(name('dropEarly'), async () => {
-    const proxy = await startFaultProxy(sandbox.port, (i) => (i === 0 ? 'drop-after-first-bytes' : 'forward'));
+    const proxy = await startFaultProxy(setup.sandbox.port, (i) => (i === 0 ? 'drop-after-first-bytes' : 'forward'));
     try {
       // 1 MiB: the request cannot fit in the first chunk the server reads, so the body is cut short.
       const big = input(Buffer.alloc(1024 * 1024, 7));
@@ -263,72 +252,72 @@ describe('fault matrix: connections', () => {
       expect(result.manifest[0]).toMatchObject({ ok: true, attempts: 2 });
       expect(proxy.droppedBytes).toBeGreaterThan(0);
       expect(proxy.droppedBytes).toBeLessThan(1024 * 1024);
-      expect(sandbox.requests.map((r) => r.status)).toEqual(['OK']);
-      expectAccounted(result, [big], fromSandbox(sandbox));
+      expect(setup.sandbox.requests.map((r) => r.status)).toEqual(['OK']);
+      expectAccounted(result, [big], fromSandbox(setup.sandbox));
     } finally {
       await proxy.close();
     }
   });
 
   it(name('dropAlways'), async () => {
-    const proxy = await startFaultProxy(sandbox.port, () => 'drop-on-connect');
+    const proxy = await startFaultProxy(setup.sandbox.port, () => 'drop-on-connect');
     try {
       const inputs = [input()];
       const result = await upload(proxy.url, ['--retries', '2', inputs[0]!.path]);
       expect(result.run.code, result.run.stderr).toBe(1);
       expect(result.manifest[0]).toMatchObject({ ok: false, status: 'NETWORK_ERROR', attempts: 3 });
       expect(proxy.connections.length).toBeGreaterThanOrEqual(3);
-      expect(sandbox.requests).toHaveLength(0);
+      expect(setup.sandbox.requests).toHaveLength(0);
       expect(result.run.stderr).toContain(`${inputs[0]!.path}: NETWORK_ERROR`);
-      expectAccounted(result, inputs, fromSandbox(sandbox));
+      expectAccounted(result, inputs, fromSandbox(setup.sandbox));
     } finally {
       await proxy.close();
     }
   });
 
   it(name('resetAfterBody'), async () => {
-    sandbox.enqueue({ kind: 'reset' });
+    setup.sandbox.enqueue({ kind: 'reset' });
     const inputs = [input()];
-    const result = await upload(sandbox.url, ['--verbose', inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, ['--verbose', inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(0);
-    expect(sandbox.requests.map((r) => r.status)).toEqual(['RESET', 'OK']);
+    expect(setup.sandbox.requests.map((r) => r.status)).toEqual(['RESET', 'OK']);
     expect(result.manifest[0]).toMatchObject({ ok: true, attempts: 2 });
     expect(result.run.stderr).toMatch(/attempt 1 .*NETWORK_ERROR.*may store a duplicate upload/);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it(name('resetAlways'), async () => {
-    sandbox.enqueue({ kind: 'reset' }, { kind: 'reset' });
+    setup.sandbox.enqueue({ kind: 'reset' }, { kind: 'reset' });
     const inputs = [input()];
-    const result = await upload(sandbox.url, ['--retries', '1', inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, ['--retries', '1', inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(1);
     expect(result.manifest[0]).toMatchObject({ ok: false, status: 'NETWORK_ERROR', attempts: 2 });
-    expect(sandbox.requests.map((r) => r.status)).toEqual(['RESET', 'RESET']);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expect(setup.sandbox.requests.map((r) => r.status)).toEqual(['RESET', 'RESET']);
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 });
 
 describe('fault matrix: slow servers', () => {
   it(name('hang'), async () => {
-    sandbox.enqueue({ kind: 'hang' });
+    setup.sandbox.enqueue({ kind: 'hang' });
     const inputs = [input()];
-    const result = await upload(sandbox.url, ['--timeout', '0.5', '--verbose', inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, ['--timeout', '0.5', '--verbose', inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(0);
-    expect(sandbox.requests.map((r) => r.status)).toEqual(['HANG', 'OK']);
+    expect(setup.sandbox.requests.map((r) => r.status)).toEqual(['HANG', 'OK']);
     expect(result.manifest[0]).toMatchObject({ ok: true, attempts: 2 });
     expect(result.manifest[0]!.ms).toBeGreaterThanOrEqual(500);
     expect(result.run.stderr).toMatch(/attempt 1 .*TIMEOUT \(no answer within 0\.5 s \(--timeout\)\).*may store a duplicate upload/);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it(name('hangAlways'), async () => {
-    sandbox.enqueue({ kind: 'hang' }, { kind: 'hang' });
+    setup.sandbox.enqueue({ kind: 'hang' }, { kind: 'hang' });
     const inputs = [input()];
-    const result = await upload(sandbox.url, ['--timeout', '0.3', '--retries', '1', inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, ['--timeout', '0.3', '--retries', '1', inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(1);
     expect(result.manifest[0]).toMatchObject({ ok: false, status: 'TIMEOUT', attempts: 2 });
     expect(result.ms).toBeLessThan(8000);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it(name('dribble'), async () => {
@@ -371,13 +360,13 @@ describe('fault matrix: slow servers', () => {
 describe('fault matrix: server errors', () => {
   const cases = [500, 502, 503, 504].flatMap((status) => (['json', 'html', 'empty'] as const).map((body) => ({ status, body })));
   it.each(cases)(name('http5xx'), async ({ status, body }) => {
-    sandbox.enqueue({ kind: 'raw', httpStatus: status, ...BODIES[body] });
+    setup.sandbox.enqueue({ kind: 'raw', httpStatus: status, ...BODIES[body] });
     const inputs = [input()];
-    const result = await upload(sandbox.url, [inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, [inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(0);
-    expect(sandbox.requests.map((r) => r.status)).toEqual(['RAW', 'OK']);
+    expect(setup.sandbox.requests.map((r) => r.status)).toEqual(['RAW', 'OK']);
     expect(result.manifest[0]).toMatchObject({ ok: true, attempts: 2 });
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it.each([
@@ -385,43 +374,43 @@ describe('fault matrix: server errors', () => {
     { status: 502, body: 'html', expected: 'BAD_RESPONSE', reason: /text\/html: "502 Bad Gateway"/ },
     { status: 504, body: 'empty', expected: 'BAD_RESPONSE', reason: /\(empty body\)/ },
   ] as const)(name('http5xxAlways'), async ({ status, body, expected, reason }) => {
-    sandbox.enqueue({ kind: 'raw', httpStatus: status, ...BODIES[body] }, { kind: 'raw', httpStatus: status, ...BODIES[body] });
+    setup.sandbox.enqueue({ kind: 'raw', httpStatus: status, ...BODIES[body] }, { kind: 'raw', httpStatus: status, ...BODIES[body] });
     const inputs = [input()];
-    const result = await upload(sandbox.url, ['--retries', '1', inputs[0]!.path], { json: false });
+    const result = await upload(setup.sandbox.url, ['--retries', '1', inputs[0]!.path], { json: false });
     expect(result.run.code, result.run.stderr).toBe(1);
     expect(result.run.stdout).toBe('');
     expect(result.manifest[0]).toMatchObject({ ok: false, status: expected, http_status: status, attempts: 2 });
     expect(result.manifest[0]!.reason).toMatch(reason);
     expect(result.run.stderr).toContain(`${inputs[0]!.path}: ${expected} (HTTP ${status})`);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 });
 
 describe('fault matrix: answers that are not the API', () => {
   it(name('invalidJson'), async () => {
-    sandbox.enqueue({ kind: 'raw', httpStatus: 200, body: '{"status":"OK","liveness_data_id":"0123456789abcdef', headers: { 'content-type': 'application/json' } });
+    setup.sandbox.enqueue({ kind: 'raw', httpStatus: 200, body: '{"status":"OK","liveness_data_id":"0123456789abcdef', headers: { 'content-type': 'application/json' } });
     const inputs = [input()];
-    const result = await upload(sandbox.url, [inputs[0]!.path], { json: false });
+    const result = await upload(setup.sandbox.url, [inputs[0]!.path], { json: false });
     expect(result.run.code, result.run.stderr).toBe(1);
     expect(result.run.stdout).toBe('');
     expect(result.manifest[0]).toMatchObject({ ok: false, status: 'BAD_RESPONSE', http_status: 200, attempts: 1 });
     expect(result.manifest[0]!.reason).toMatch(/not JSON/);
-    expect(sandbox.requests).toHaveLength(1);
+    expect(setup.sandbox.requests).toHaveLength(1);
     expect(result.run.stderr).toContain(`${inputs[0]!.path}: BAD_RESPONSE (HTTP 200)`);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it(name('noStatus'), async () => {
     const id = 'fedcba9876543210fedcba9876543210';
-    sandbox.enqueue({ kind: 'raw', httpStatus: 200, body: JSON.stringify({ liveness_data_id: id, request_id: 'TIDnostatus' }) });
+    setup.sandbox.enqueue({ kind: 'raw', httpStatus: 200, body: JSON.stringify({ liveness_data_id: id, request_id: 'TIDnostatus' }) });
     const inputs = [input()];
-    const result = await upload(sandbox.url, [inputs[0]!.path], { json: false });
+    const result = await upload(setup.sandbox.url, [inputs[0]!.path], { json: false });
     expect(result.run.code, result.run.stderr).toBe(1);
     expect(result.run.stdout).toBe('');
     expect(result.manifest[0]).toMatchObject({ ok: false, status: 'BAD_RESPONSE', attempts: 1 });
     expect(result.manifest[0]!.reason).toMatch(/no "status"/);
     expect(JSON.stringify(result.manifest)).not.toContain(id);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it.each([
@@ -429,10 +418,10 @@ describe('fault matrix: answers that are not the API', () => {
     { variant: 'empty', body: '{"status":"OK","liveness_data_id":"","request_id":"TIDx"}' },
     { variant: 'null', body: '{"status":"OK","liveness_data_id":null,"image_id":null}' },
   ])(name('okWithoutId'), async ({ body }) => {
-    sandbox.enqueue({ kind: 'raw', httpStatus: 200, body, headers: { 'content-type': 'application/json' } });
+    setup.sandbox.enqueue({ kind: 'raw', httpStatus: 200, body, headers: { 'content-type': 'application/json' } });
     // Two inputs, one at a time: whichever goes first gets the bad answer; stdout must list only the other.
     const inputs = [input(), input()];
-    const result = await upload(sandbox.url, ['-c', '1', ...inputs.map((i) => i.path)], { json: false });
+    const result = await upload(setup.sandbox.url, ['-c', '1', ...inputs.map((i) => i.path)], { json: false });
     expect(result.run.code, result.run.stderr).toBe(1);
     const rows = lines(result.run.stdout);
     expect(rows).toHaveLength(1);
@@ -442,22 +431,22 @@ describe('fault matrix: answers that are not the API', () => {
     expect(bad?.reason).toMatch(/OK without a liveness_data_id/);
     expect(result.run.stdout).not.toContain(bad?.input);
     expect(result.run.stderr).toContain(`${bad?.input}: BAD_RESPONSE (HTTP 200)`);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it(name('huge'), async () => {
     // Valid JSON with a 10 MB id: a client that read it all would print a 10 MB "id".
     const body = `{"status":"OK","liveness_data_id":"${'a'.repeat(10 * 1024 * 1024)}"}`;
-    sandbox.enqueue({ kind: 'raw', httpStatus: 200, body, headers: { 'content-type': 'application/json' } });
+    setup.sandbox.enqueue({ kind: 'raw', httpStatus: 200, body, headers: { 'content-type': 'application/json' } });
     const inputs = [input()];
-    const result = await upload(sandbox.url, ['--timeout', '20', inputs[0]!.path], { json: false });
+    const result = await upload(setup.sandbox.url, ['--timeout', '20', inputs[0]!.path], { json: false });
     expect(result.run.code, result.run.stderr).toBe(1);
     expect(result.run.stdout).toBe('');
     expect(result.manifest[0]).toMatchObject({ ok: false, status: 'BAD_RESPONSE', http_status: 200 });
     expect(result.manifest[0]!.reason).toMatch(/larger than any answer/);
     expect(result.ms).toBeLessThan(5000);
     expect(result.run.stderr.length).toBeLessThan(10_000);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it(name('endless'), async () => {
@@ -481,57 +470,56 @@ describe('fault matrix: answers that are not the API', () => {
 
 describe('fault matrix: Retry-After', () => {
   it(name('retryAfterSeconds'), async () => {
-    sandbox.enqueue({ kind: 'status', status: 'RATE_LIMIT_EXCEEDED', retryAfter: '1' });
+    setup.sandbox.enqueue({ kind: 'status', status: 'RATE_LIMIT_EXCEEDED', retryAfter: '1' });
     const inputs = [input()];
-    const result = await upload(sandbox.url, [inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, [inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(0);
-    const [first, second] = sandbox.requests;
+    const [first, second] = setup.sandbox.requests;
     expect(first?.status).toBe('RATE_LIMIT_EXCEEDED');
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
     expect(second!.at - first!.at).toBeLessThan(4000);
     expect(result.manifest[0]).toMatchObject({ ok: true, attempts: 2 });
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it(name('retryAfterDate'), async () => {
     // An HTTP date has whole seconds: at least 2 s from now, so at least ~1.5 s after the request arrives.
     const until = Math.ceil((Date.now() + 2000) / 1000) * 1000;
-    sandbox.enqueue({ kind: 'status', status: 'RATE_LIMIT_EXCEEDED', retryAfter: new Date(until).toUTCString() });
+    setup.sandbox.enqueue({ kind: 'status', status: 'RATE_LIMIT_EXCEEDED', retryAfter: new Date(until).toUTCString() });
     const inputs = [input()];
-    const result = await upload(sandbox.url, [inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, [inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(0);
-    const [first, second] = sandbox.requests;
+    const [first, second] = setup.sandbox.requests;
     expect(first?.status).toBe('RATE_LIMIT_EXCEEDED');
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
     expect(second!.at).toBeGreaterThanOrEqual(until - 100);
     expect(second!.at - until).toBeLessThan(3000);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 
   it.each([{ body: 'json' }, { body: 'html' }] as const)(name('retryAfter5xx'), async ({ body }) => {
-    sandbox.enqueue({ kind: 'raw', httpStatus: 503, body: BODIES[body].body, headers: { ...BODIES[body].headers, 'retry-after': '1' } });
+    setup.sandbox.enqueue({ kind: 'raw', httpStatus: 503, body: BODIES[body].body, headers: { ...BODIES[body].headers, 'retry-after': '1' } });
     const inputs = [input()];
-    const result = await upload(sandbox.url, [inputs[0]!.path]);
+    const result = await upload(setup.sandbox.url, [inputs[0]!.path]);
     expect(result.run.code, result.run.stderr).toBe(0);
-    const [first, second] = sandbox.requests;
+    const [first, second] = setup.sandbox.requests;
     expect(second!.at - first!.at, 'the retry waited for Retry-After').toBeGreaterThanOrEqual(900);
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
   });
 });
 
 describe('fault matrix: batches', () => {
   it(name('outOfQuota'), async () => {
-    await sandbox.close();
-    sandbox = await startSandbox({ latencyMs: 40 });
+    await setup.restart({ latencyMs: 40 });
     const inputs = Array.from({ length: 20 }, (_, i) => (i === 8 ? input('LINKFACE-SANDBOX-STATUS:OUT_OF_QUOTA\n') : input()));
-    const manifestPath = join(dir, 'quota.ndjson');
+    const manifestPath = join(setup.dir, 'quota.ndjson');
     const args = ['upload', '--manifest', manifestPath, '--resume', '-c', '2', ...inputs.map((i) => i.path)];
-    const run = await runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir });
+    const run = await runCli(args, { env: setup.env, cwd: setup.dir });
     expect(run.code, run.stderr).toBe(3);
     const text = readFileSync(manifestPath, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     const result: Upload = { run, ms: 0, manifest: parseRecords(text) };
-    expectAccounted(result, inputs, fromSandbox(sandbox));
+    expectAccounted(result, inputs, fromSandbox(setup.sandbox));
     const byStatus = (status: string) => result.manifest.filter((r) => r.status === status);
     expect(byStatus('OUT_OF_QUOTA').map((r) => r.input)).toEqual([inputs[8]!.path]);
     expect(byStatus('OK').length + byStatus('OUT_OF_QUOTA').length + byStatus('NOT_ATTEMPTED').length).toBe(20);
@@ -541,7 +529,7 @@ describe('fault matrix: batches', () => {
       expect(record.reason).toMatch(/OUT_OF_QUOTA/);
     }
     // Nothing was sent for an input that was not attempted.
-    const sent = new Set(sandbox.requests.map((r) => r.file?.sha256));
+    const sent = new Set(setup.sandbox.requests.map((r) => r.file?.sha256));
     for (const record of byStatus('NOT_ATTEMPTED')) expect(sent.has(record.sha256)).toBe(false);
     expect(run.stderr).toMatch(/\d+ not attempted: the account cannot upload \(OUT_OF_QUOTA\)/);
     expect(lines(run.stdout)).toHaveLength(byStatus('OK').length);
@@ -550,44 +538,36 @@ describe('fault matrix: batches', () => {
     const quotaInput = inputs[8]!;
     writeFileSync(quotaInput.path, 'quota restored');
     const fixedInputs = inputs.map((i) => (i === quotaInput ? { path: i.path, sha256: sha256('quota restored') } : i));
-    const resumed = await runCli(args, { env: sandboxEnv(sandbox.url), cwd: dir });
+    const resumed = await runCli(args, { env: setup.env, cwd: setup.dir });
     expect(resumed.code, resumed.stderr).toBe(0);
     // Every input's id: the ones uploaded now, and the ones the manifest shows uploaded before.
     expect(lines(resumed.stdout)).toHaveLength(20);
     for (const record of byStatus('OK')) expect(resumed.stdout).toContain(`${record.liveness_data_id}\t`);
-    const stored = fromSandbox(sandbox);
+    const stored = fromSandbox(setup.sandbox);
     for (const i of fixedInputs) expect(stored.filter((s) => s.sha256 === i.sha256), i.path).toHaveLength(1);
   });
 
   it(name('restart'), { timeout: 40_000 }, async () => {
-    await sandbox.close();
-    const first = await startSandbox({ latencyMs: 100 });
+    // Both servers are the test's sandbox in turn, so each is closed after the test whatever happens.
+    const first = await setup.restart({ latencyMs: 100 });
     const port = first.port;
-    let second: Sandbox | undefined;
-    try {
-      const inputs = Array.from({ length: 40 }, () => input());
-      const pending = upload(first.url, ['-c', '4', '--retries', '6', ...inputs.map((i) => i.path)]);
-      // Some uploads done, some in flight: then the server goes away.
-      const midBatch = () => first.uploads().length >= 8 && first.requests.some((r) => r.status === 'PENDING');
-      for (let i = 0; i < 1000 && !midBatch(); i++) await sleep(5);
-      if (first.uploads().length < 8) expect.fail(`the batch did not get going: ${(await pending).run.stderr}`);
-      await first.close();
-      await sleep(500);
-      second = await startSandbox({ port, latencyMs: 100 });
-      const result = await pending;
-      expect([0, 1], result.run.stderr).toContain(result.run.code);
-      const cut = first.requests.filter((r) => r.status !== 'OK');
-      expect(cut.length, `requests were cut by the restart: ${first.requests.map((r) => r.status).join(' ')}`).toBeGreaterThan(0);
-      expect(second.uploads().length, 'the new server took over').toBeGreaterThan(0);
-      expectAccounted(result, inputs, fromSandbox(first, second));
-      if (result.run.code === 0) expect(result.manifest.every((r) => r.ok)).toBe(true);
-      // The files never changed: a failure can only be the network's.
-      for (const r of result.manifest.filter((m) => !m.ok)) expect(['NETWORK_ERROR', 'TIMEOUT'], `${r.input}: ${r.reason}`).toContain(r.status);
-      sandbox = second;
-      second = undefined;
-    } finally {
-      await first.close();
-      await second?.close();
-    }
+    const inputs = Array.from({ length: 40 }, () => input());
+    const pending = upload(first.url, ['-c', '4', '--retries', '6', ...inputs.map((i) => i.path)]);
+    // Some uploads done, some in flight: then the server goes away.
+    const midBatch = () => first.uploads().length >= 8 && first.requests.some((r) => r.status === 'PENDING');
+    for (let i = 0; i < 1000 && !midBatch(); i++) await sleep(5);
+    if (first.uploads().length < 8) expect.fail(`the batch did not get going: ${(await pending).run.stderr}`);
+    await first.close();
+    await sleep(500);
+    const second = await setup.restart({ port, latencyMs: 100 });
+    const result = await pending;
+    expect([0, 1], result.run.stderr).toContain(result.run.code);
+    const cut = first.requests.filter((r) => r.status !== 'OK');
+    expect(cut.length, `requests were cut by the restart: ${first.requests.map((r) => r.status).join(' ')}`).toBeGreaterThan(0);
+    expect(second.uploads().length, 'the new server took over').toBeGreaterThan(0);
+    expectAccounted(result, inputs, fromSandbox(first, second));
+    if (result.run.code === 0) expect(result.manifest.every((r) => r.ok)).toBe(true);
+    // The files never changed: a failure can only be the network's.
+    for (const r of result.manifest.filter((m) => !m.ok)) expect(['NETWORK_ERROR', 'TIMEOUT'], `${r.input}: ${r.reason}`).toContain(r.status);
   });
 });

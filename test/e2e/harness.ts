@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { ResultRecord } from '../../src/engine/run.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 
 /** The built command, as a user runs it. `npm test` builds before the tests run. */
 export const BIN = resolve(import.meta.dirname, '../../bin/linkface.js');
@@ -66,6 +68,63 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 /** Environment pointing the command at a sandbox with its credentials. */
 export function sandboxEnv(url: string, apiId = 'sandbox', apiSecret = 'sandbox'): Record<string, string> {
   return { LINKFACE_ENDPOINT: url, LINKFACE_API_ID: apiId, LINKFACE_API_SECRET: apiSecret };
+}
+
+/** What `useSandbox` gives a test file: its folder, and the sandbox and environment of the running test. */
+export interface SandboxedFile {
+  /** A temporary folder for the whole file, removed after its last test. */
+  readonly dir: string;
+  /** The running test's own sandbox, fresh for each test. */
+  readonly sandbox: Sandbox;
+  /** The environment that points the command at that sandbox, with its credentials. */
+  readonly env: Record<string, string>;
+  /** Closes the test's sandbox and starts another with these options; it is closed after the test, as the first. */
+  restart(options?: SandboxOptions): Promise<Sandbox>;
+}
+
+/**
+ * Registers the hooks of a file whose tests each run the command against a sandbox of their own: a temporary
+ * folder `linkface-PREFIX-…` for the file, and a sandbox started before each test and closed after it.
+ */
+export function useSandbox(prefix: string, options: SandboxOptions = {}): SandboxedFile {
+  let dir: string | undefined;
+  let sandbox: Sandbox | undefined;
+  beforeAll(() => {
+    // Its real path: the command names rc files by the real path of its folder, and the temporary folder is
+    // reached through a symbolic link on macOS (/var is /private/var) and a short name on Windows (RUNNER~1).
+    dir = realpathSync.native(mkdtempSync(join(tmpdir(), `linkface-${prefix}-`)));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    sandbox = await startSandbox(options);
+  });
+  afterEach(async () => {
+    await sandbox?.close();
+    sandbox = undefined;
+  });
+  const running = (): Sandbox => {
+    if (!sandbox) throw new Error('useSandbox: the sandbox exists only while a test runs');
+    return sandbox;
+  };
+  return {
+    get dir() {
+      if (!dir) throw new Error('useSandbox: the folder exists only while the file runs');
+      return dir;
+    },
+    get sandbox() {
+      return running();
+    },
+    get env() {
+      return sandboxEnv(running().url);
+    },
+    async restart(next: SandboxOptions = {}) {
+      await sandbox?.close();
+      sandbox = await startSandbox(next);
+      return sandbox;
+    },
+  };
 }
 
 /** The non-empty lines of a command's output. */

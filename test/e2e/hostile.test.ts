@@ -6,40 +6,24 @@
  * uploaded (checked against what the sandbox received).
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { lines, parseRecords, runCli, sandboxEnv, sha256 } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { lines, parseRecords, runCli, sha256, useSandbox } from './harness.js';
 
-let root: string;
-let sandbox: Sandbox;
-let env: Record<string, string>;
+const setup = useSandbox('hostile');
 let caseCounter = 0;
-
-beforeAll(() => {
-  // Its real path: the command names rc files by the real path of its folder, and the temporary folder is
-  // reached through a symbolic link on macOS (/var is /private/var) and a short name on Windows (RUNNER~1).
-  root = realpathSync.native(mkdtempSync(join(tmpdir(), 'linkface-hostile-')));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-beforeEach(async () => {
-  sandbox = await startSandbox();
-  env = sandboxEnv(sandbox.url);
-});
-afterEach(() => sandbox.close());
 
 /** A fresh, empty working folder for one test. */
 function workdir(): string {
-  const dir = join(root, `case-${caseCounter++}`);
+  const dir = join(setup.dir, `case-${caseCounter++}`);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
 
 /** SHA-256 of every file the sandbox stored. */
-const storedContents = () => sandbox.uploads().map((u) => u.file?.sha256);
+const storedContents = () => setup.sandbox.uploads().map((u) => u.file?.sha256);
 
 describe('hostile file names', () => {
   const ALL_NAMES = ['a b.bin', ' leading and trailing space .bin', 'quo"te\'s.bin', 'new\nline.bin', 'tab\there.bin', 'back\\slash.bin', '$(touch pwned).bin'];
@@ -50,7 +34,7 @@ describe('hostile file names', () => {
     const dir = workdir();
     mkdirSync(join(dir, 'names'));
     for (const [i, name] of NAMES.entries()) writeFileSync(join(dir, 'names', name), `hostile name ${i}`);
-    const run = await runCli(['upload', '--json', '--manifest', 'm.ndjson', 'names/'], { env, cwd: dir });
+    const run = await runCli(['upload', '--json', '--manifest', 'm.ndjson', 'names/'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const out = parseRecords(run.stdout);
     expect(out.map((r) => r.input).sort()).toEqual(NAMES.map((name) => `names/${name}`).sort());
@@ -60,7 +44,7 @@ describe('hostile file names', () => {
       expect(record?.sha256, name).toBe(sha256(`hostile name ${i}`));
       expect(storedContents()).toContain(record?.sha256);
     }
-    expect(sandbox.uploads()).toHaveLength(NAMES.length);
+    expect(setup.sandbox.uploads()).toHaveLength(NAMES.length);
     expect(() => readFileSync(join(dir, 'pwned'))).toThrow();
   });
 
@@ -68,13 +52,13 @@ describe('hostile file names', () => {
     const dir = workdir();
     mkdirSync(join(dir, 'names'));
     for (const [i, name] of NAMES.entries()) writeFileSync(join(dir, 'names', name), `hostile stdout ${i}`);
-    const run = await runCli(['upload', 'names/'], { env, cwd: dir });
+    const run = await runCli(['upload', 'names/'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     // SPEC "Output": several inputs give one `<id><TAB><input>` line per uploaded input.
     const rows = lines(run.stdout);
     expect(rows, run.stdout).toHaveLength(NAMES.length);
     for (const row of rows) expect(row.split('\t'), JSON.stringify(row)).toHaveLength(2);
-    expect(new Set(rows.map((row) => row.split('\t')[0]))).toEqual(new Set(sandbox.uploads().map((u) => u.livenessDataId)));
+    expect(new Set(rows.map((row) => row.split('\t')[0]))).toEqual(new Set(setup.sandbox.uploads().map((u) => u.livenessDataId)));
   });
 
   // Linux only: APFS (macOS) refuses names that are not UTF-8 (EILSEQ), and NTFS names are UTF-16, so no such
@@ -86,7 +70,7 @@ describe('hostile file names', () => {
     const rawName = Buffer.concat([Buffer.from(join(dir, 'raw') + '/'), Buffer.from([0x66, 0xff, 0xfe, 0x80]), Buffer.from('.bin')]);
     writeFileSync(rawName, 'latin-1 named bytes');
     for (const args of [['raw/'], ['raw/*.bin']]) {
-      const run = await runCli(['upload', ...args], { env, cwd: dir });
+      const run = await runCli(['upload', ...args], { env: setup.env, cwd: dir });
       if (run.code === 0) {
         // Uploaded under its real name: the bytes the server got are that file's.
         expect(storedContents()).toContain(sha256('latin-1 named bytes'));
@@ -95,7 +79,7 @@ describe('hostile file names', () => {
         // It exists: "no such file" would send the user looking for the wrong problem.
         expect(run.stderr).not.toMatch(/no such file/);
         expect(run.stderr).toMatch(/raw\/f.*\.bin: .*(UTF-8|encod)/i);
-        expect(sandbox.requests).toHaveLength(0);
+        expect(setup.sandbox.requests).toHaveLength(0);
       }
     }
   });
@@ -103,16 +87,16 @@ describe('hostile file names', () => {
   it('a leading dash: `-- -x.bin` and `./-x.bin` upload; a bare `-x.bin` is an unknown option and sends nothing', async () => {
     const dir = workdir();
     writeFileSync(join(dir, '-x.bin'), 'dash bytes');
-    const bare = await runCli(['upload', '-x.bin'], { env, cwd: dir });
+    const bare = await runCli(['upload', '-x.bin'], { env: setup.env, cwd: dir });
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/unknown option '-x\.bin'/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
     for (const args of [['--', '-x.bin'], ['./-x.bin']]) {
-      const before = sandbox.uploads().length;
-      const run = await runCli(['upload', ...args], { env, cwd: dir });
+      const before = setup.sandbox.uploads().length;
+      const run = await runCli(['upload', ...args], { env: setup.env, cwd: dir });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toBe(`${sandbox.uploads()[before]?.livenessDataId}\n`);
-      expect(sandbox.uploads()[before]?.file).toMatchObject({ filename: '-x.bin', sha256: sha256('dash bytes') });
+      expect(run.stdout).toBe(`${setup.sandbox.uploads()[before]?.livenessDataId}\n`);
+      expect(setup.sandbox.uploads()[before]?.file).toMatchObject({ filename: '-x.bin', sha256: sha256('dash bytes') });
     }
   });
 });
@@ -140,18 +124,18 @@ describe('special files in a walked folder', () => {
   it('symlinked folders, loops, a FIFO, a /dev/null link, a dangling link: only the regular files, each once, no hang', async () => {
     const dir = specialTree();
     const started = Date.now();
-    const run = await runCli(['upload', '--json', 'tree/'], { env, cwd: dir });
+    const run = await runCli(['upload', '--json', 'tree/'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(parseRecords(run.stdout).map((r) => r.input).sort()).toEqual(['tree/real/a.bin', 'tree/real/sub/b.bin']);
     expect(storedContents().sort()).toEqual([sha256('regular a'), sha256('regular b')].sort());
-    expect(sandbox.requests).toHaveLength(2);
+    expect(setup.sandbox.requests).toHaveLength(2);
   });
 
   // Windows has no FIFOs and no /dev/null.
   it.skipIf(process.platform === 'win32')('named one by one, each special file is an invalid input named with its reason (exit 2), nothing sent', async () => {
     const dir = specialTree();
-    const run = await runCli(['upload', 'tree/real/a.bin', 'tree/fifo.bin', 'tree/null.bin', '/dev/null', 'tree/loop-a.bin', 'tree/dangling.bin'], { env, cwd: dir });
+    const run = await runCli(['upload', 'tree/real/a.bin', 'tree/fifo.bin', 'tree/null.bin', '/dev/null', 'tree/loop-a.bin', 'tree/dangling.bin'], { env: setup.env, cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/5 inputs are not valid; nothing was uploaded/);
     expect(run.stderr).toMatch(/tree\/fifo\.bin: is not a regular file \(a named pipe\)/);
@@ -159,12 +143,12 @@ describe('special files in a walked folder', () => {
     expect(run.stderr).toMatch(/\/dev\/null: is not a regular file \(a device\)/);
     expect(run.stderr).toMatch(/tree\/loop-a\.bin: too many levels of symbolic links/);
     expect(run.stderr).toMatch(/tree\/dangling\.bin: no such file or directory/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   it('a glob over the same folder finishes, uploads each regular file once and sends nothing else', async () => {
     const dir = specialTree();
-    const run = await runCli(['upload', '--json', '--skip-invalid', 'tree/**/*.bin'], { env, cwd: dir });
+    const run = await runCli(['upload', '--json', '--skip-invalid', 'tree/**/*.bin'], { env: setup.env, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const out = parseRecords(run.stdout);
     expect(out.filter((r) => r.ok).map((r) => r.input).sort()).toEqual(['tree/real/a.bin', 'tree/real/sub/b.bin']);
@@ -174,7 +158,7 @@ describe('special files in a walked folder', () => {
       expect(r.input).toMatch(/fifo|null|loop|dangling/);
     }
     expect(storedContents().sort()).toEqual([sha256('regular a'), sha256('regular b')].sort());
-    expect(sandbox.requests).toHaveLength(2);
+    expect(setup.sandbox.requests).toHaveLength(2);
   });
 
   it('a folder of 100,000 files: --dry-run lists every one, in order', { timeout: 90_000 }, async () => {
@@ -199,24 +183,23 @@ describe('special files in a walked folder', () => {
     expect(rows.every((row, i) => row === `upload\tbig/${String(i).padStart(6, '0')}.bin`)).toBe(true);
     expect(run.stderr).toMatch(/Dry run: 100000 would be uploaded \(.*\), 0 skipped; nothing was sent/);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
     rmSync(big, { recursive: true, force: true });
   });
 });
 
 describe('files that change between the check and the upload', () => {
   it('a file deleted, one grown, one shrunk while earlier uploads run: INVALID_INPUT naming each, nothing sent for them', async () => {
-    await sandbox.close();
-    sandbox = await startSandbox({ latencyMs: 800 });
+    await setup.restart({ latencyMs: 800 });
     const dir = workdir();
     mkdirSync(join(dir, 'c'));
     for (const name of ['a', 'ahead', 'b', 'c', 'd']) writeFileSync(join(dir, 'c', `${name}.bin`), `changing ${name}`);
     let child: import('node:child_process').ChildProcess | undefined;
-    const running = runCli(['upload', '-c', '1', '--manifest', 'm.ndjson', 'c/'], { env: sandboxEnv(sandbox.url), cwd: dir, onSpawn: (c) => (child = c) });
+    const running = runCli(['upload', '-c', '1', '--manifest', 'm.ndjson', 'c/'], { env: setup.env, cwd: dir, onSpawn: (c) => (child = c) });
     // One upload at a time: while a.bin or ahead.bin is with the (slow) server, the other is read and waits its
     // turn (linkface reads one file ahead per upload slot), and the rest are not read yet.
-    for (let i = 0; i < 500 && sandbox.requests.length === 0; i++) await sleep(10);
-    expect(sandbox.requests).toHaveLength(1);
+    for (let i = 0; i < 500 && setup.sandbox.requests.length === 0; i++) await sleep(10);
+    expect(setup.sandbox.requests).toHaveLength(1);
     expect(child).toBeDefined();
     rmSync(join(dir, 'c', 'b.bin'));
     appendFileSync(join(dir, 'c', 'c.bin'), ' and then some');
@@ -237,7 +220,7 @@ describe('files that change between the check and the upload', () => {
     // Which of the two goes first depends on which is read first; both go.
     expect(lines(run.stdout).map((line) => line.split('\t')[1]).sort()).toEqual(['c/a.bin', 'c/ahead.bin']);
     // Small files are read whole before they are sent: nothing at all went out for the changed ones.
-    expect(sandbox.requests.map((r) => r.file?.filename).sort()).toEqual(['a.bin', 'ahead.bin']);
+    expect(setup.sandbox.requests.map((r) => r.file?.filename).sort()).toEqual(['a.bin', 'ahead.bin']);
   });
 });
 
@@ -245,11 +228,11 @@ describe('patterns that match nothing', () => {
   it('a glob that matches nothing: exit 2 naming the pattern, nothing sent (even for the valid inputs beside it)', async () => {
     const dir = workdir();
     writeFileSync(join(dir, 'real.bin'), 'real');
-    const run = await runCli(['upload', 'real.bin', 'captures/**/*.bin'], { env, cwd: dir });
+    const run = await runCli(['upload', 'real.bin', 'captures/**/*.bin'], { env: setup.env, cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/captures\/\*\*\/\*\.bin: no files match this pattern/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 });
 
@@ -258,7 +241,7 @@ describe('rc files built to hurt', () => {
   async function uploadWith(dir: string, args: string[] = []) {
     writeFileSync(join(dir, 'f.bin'), 'rc test bytes');
     const started = Date.now();
-    const run = await runCli(['upload', ...args, 'f.bin'], { env, cwd: dir, timeoutMs: 10_000 });
+    const run = await runCli(['upload', ...args, 'f.bin'], { env: setup.env, cwd: dir, timeoutMs: 10_000 });
     return { run, ms: Date.now() - started };
   }
 
@@ -271,7 +254,7 @@ describe('rc files built to hurt', () => {
     expect(run.stderr).toMatch(/line 3, column \d+/);
     expect(run.stderr).not.toContain('hunter2');
     expect(ms).toBeLessThan(5000);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   // Sixteen levels of nine aliases each: 9^16 strings if anything expanded it.
@@ -294,7 +277,7 @@ describe('rc files built to hurt', () => {
     expect(run.stderr).toContain(join(dir, file));
     expect(run.stderr).toMatch(key);
     expect(ms).toBeLessThan(5000);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   it.each([
@@ -310,7 +293,7 @@ describe('rc files built to hurt', () => {
     expect(run.stderr).toContain(`${join(dir, file)} could not be loaded: ${message}`);
     expect(run.stderr).not.toMatch(/internal error|at .*:\d+:\d+/);
     expect(ms).toBeLessThan(5000);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   it('--config naming a TypeScript file: exit 2 saying which formats are read, nothing sent', async () => {
@@ -319,7 +302,7 @@ describe('rc files built to hurt', () => {
     const { run } = await uploadWith(dir, ['--config', 'custom.ts']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('custom.ts (from --config) is a TypeScript file, which linkface cannot load: use .json, .yaml, .js, .cjs or .mjs');
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   it('--config naming a broken file says it came from --config', async () => {
@@ -328,15 +311,14 @@ describe('rc files built to hurt', () => {
     const { run } = await uploadWith(dir, ['--config', 'custom.yaml']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/custom\.yaml \(from --config\) is not valid YAML: .* at line \d+, column \d+/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 });
 
 describe('environment values with stray whitespace or quotes', () => {
   it("LINKFACE_API_ID=' sandbox ', LINKFACE_API_SECRET='\"…\"' and friends work, with a warning that never shows the secret", async () => {
-    await sandbox.close();
     const secret = 'canary-secret-0123456789';
-    sandbox = await startSandbox({ apiSecret: secret });
+    await setup.restart({ apiSecret: secret });
     const dir = workdir();
     writeFileSync(join(dir, 'f.bin'), 'env bytes');
     const run = await runCli(['upload', 'f.bin'], {
@@ -344,14 +326,14 @@ describe('environment values with stray whitespace or quotes', () => {
       env: {
         LINKFACE_API_ID: ' sandbox ',
         LINKFACE_API_SECRET: `"${secret}"`,
-        LINKFACE_ENDPOINT: ` ${sandbox.url}\n`,
+        LINKFACE_ENDPOINT: ` ${setup.sandbox.url}\n`,
         LINKFACE_TIMEOUT: "'5'",
         LINKFACE_RETRIES: ' 2\t',
       },
     });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe(`${sandbox.uploads()[0]?.livenessDataId}\n`);
-    expect(sandbox.uploads()[0]?.fields).toMatchObject({ api_id: 'sandbox', api_secret: secret });
+    expect(run.stdout).toBe(`${setup.sandbox.uploads()[0]?.livenessDataId}\n`);
+    expect(setup.sandbox.uploads()[0]?.fields).toMatchObject({ api_id: 'sandbox', api_secret: secret });
     expect(run.stderr).toMatch(/warning: LINKFACE_API_SECRET is wrapped in quotes; they were removed/);
     expect(run.stderr).toMatch(/warning: LINKFACE_TIMEOUT is wrapped in quotes/);
     expect(run.stderr).not.toContain(secret);
@@ -360,9 +342,9 @@ describe('environment values with stray whitespace or quotes', () => {
   it('a secret with an unmatched quote is sent as given and fails as UNAUTHORIZED (exit 3), not silently altered', async () => {
     const dir = workdir();
     writeFileSync(join(dir, 'f.bin'), 'env bytes 2');
-    const run = await runCli(['upload', 'f.bin'], { cwd: dir, env: { ...env, LINKFACE_API_SECRET: '"sandbox' } });
+    const run = await runCli(['upload', 'f.bin'], { cwd: dir, env: { ...setup.env, LINKFACE_API_SECRET: '"sandbox' } });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/UNAUTHORIZED/);
-    expect(sandbox.requests[0]?.fields.api_secret).toBe('"sandbox');
+    expect(setup.sandbox.requests[0]?.fields.api_secret).toBe('"sandbox');
   });
 });

@@ -1,33 +1,24 @@
 /** `--max-failures`: a batch that fails the same way for every file stops spending calls on it. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { parseRecords, runCli, sandboxEnv } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseRecords, runCli, useSandbox } from './harness.js';
 
-let dir: string;
-let sandbox: Sandbox;
+const setup = useSandbox('budget');
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'linkface-budget-'));
-  mkdirSync(join(dir, 'captures'));
+  mkdirSync(join(setup.dir, 'captures'));
   // Every file is answered WRONG_LIVENESS_DATA, as an SDK mismatch would make them.
-  for (let i = 0; i < 20; i++) writeFileSync(join(dir, 'captures', `${String(i).padStart(2, '0')}.bin`), `LINKFACE-SANDBOX-STATUS:WRONG_LIVENESS_DATA ${i}`);
+  for (let i = 0; i < 20; i++) writeFileSync(join(setup.dir, 'captures', `${String(i).padStart(2, '0')}.bin`), `LINKFACE-SANDBOX-STATUS:WRONG_LIVENESS_DATA ${i}`);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeEach(async () => {
-  sandbox = await startSandbox();
-});
-afterEach(() => sandbox.close());
 
 describe('--max-failures', () => {
   it.each([
     ['a number', '3', 3],
     ['a share of the batch', '10%', 2],
   ])('as %s: once more inputs failed, nothing new starts; the rest are NOT_ATTEMPTED; exit 1', async (_name, given, limit) => {
-    const run = await runCli(['upload', '-c', '2', '--max-failures', given, '--manifest', `m-${limit}.ndjson`, 'captures/'], { cwd: dir, env: sandboxEnv(sandbox.url) });
+    const run = await runCli(['upload', '-c', '2', '--max-failures', given, '--manifest', `m-${limit}.ndjson`, 'captures/'], { cwd: setup.dir, env: setup.env });
     expect(run.code).toBe(1);
-    const records = parseRecords(readFileSync(join(dir, `m-${limit}.ndjson`), 'utf8'));
+    const records = parseRecords(readFileSync(join(setup.dir, `m-${limit}.ndjson`), 'utf8'));
     expect(records).toHaveLength(20);
     const failed = records.filter((r) => r.status === 'WRONG_LIVENESS_DATA');
     const notAttempted = records.filter((r) => r.status === 'NOT_ATTEMPTED');
@@ -35,21 +26,21 @@ describe('--max-failures', () => {
     expect(failed.length).toBeGreaterThan(limit);
     expect(failed.length).toBeLessThanOrEqual(limit + 1 + 2);
     expect(failed.length + notAttempted.length).toBe(20);
-    expect(sandbox.requests).toHaveLength(failed.length);
+    expect(setup.sandbox.requests).toHaveLength(failed.length);
     expect(notAttempted[0]?.reason).toMatch(/failure budget is spent/);
     expect(run.stderr).toMatch(new RegExp(`\\d+ not attempted: the failure budget is spent \\(\\d+ failed, more than --max-failures ${given}\\)`));
   });
 
   it('a budget that was not spent changes nothing', async () => {
-    const run = await runCli(['upload', '--max-failures', '100%', '--json', 'captures/'], { cwd: dir, env: sandboxEnv(sandbox.url) });
+    const run = await runCli(['upload', '--max-failures', '100%', '--json', 'captures/'], { cwd: setup.dir, env: setup.env });
     expect(run.code).toBe(1);
     expect(parseRecords(run.stdout).filter((r) => r.status === 'WRONG_LIVENESS_DATA')).toHaveLength(20);
   });
 
   it('a value that is not a number or a share: exit 2, nothing sent', async () => {
-    const run = await runCli(['upload', '--max-failures', 'lots', 'captures/'], { cwd: dir, env: sandboxEnv(sandbox.url) });
+    const run = await runCli(['upload', '--max-failures', 'lots', 'captures/'], { cwd: setup.dir, env: setup.env });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--max-failures must be a number of inputs \(10\) or a share of the batch \(5%\), got 'lots'/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 });

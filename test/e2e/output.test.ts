@@ -1,36 +1,22 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { BIN, FIXTURES, HAS_SCRIPT, runCli, runInTerminal, sandboxEnv } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, FIXTURES, HAS_SCRIPT, runCli, runInTerminal, useSandbox } from './harness.js';
 
 const ALICE = join(FIXTURES, 'liveness/alice.bin');
 const ESC = '\u001b[';
-let dir: string;
-let sandbox: Sandbox;
-let env: Record<string, string>;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'linkface-output-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeEach(async () => {
-  sandbox = await startSandbox();
-  env = sandboxEnv(sandbox.url);
-});
-afterEach(() => sandbox.close());
+const setup = useSandbox('output');
 
 describe('colour and terminal control', () => {
   const failing = () => {
-    const path = join(dir, 'bad.bin');
+    const path = join(setup.dir, 'bad.bin');
     writeFileSync(path, 'LINKFACE-SANDBOX-STATUS:WRONG_LIVENESS_DATA');
     return path;
   };
 
   it('colours failures when FORCE_COLOR asks, and never colours stdout data', async () => {
-    const run = await runCli(['upload', failing(), ALICE], { env: { ...env, NO_COLOR: '', FORCE_COLOR: '1' } });
+    const run = await runCli(['upload', failing(), ALICE], { env: { ...setup.env, NO_COLOR: '', FORCE_COLOR: '1' } });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${ESC}31m✖`);
     expect(run.stdout).not.toContain(ESC);
@@ -41,14 +27,14 @@ describe('colour and terminal control', () => {
     ['--no-color', { NO_COLOR: '', FORCE_COLOR: '1' }, ['--no-color']],
     ['FORCE_COLOR=0', { NO_COLOR: '', FORCE_COLOR: '0' }, []],
   ])('%s turns colour off', async (_name, colourEnv, flags) => {
-    const run = await runCli(['upload', ...flags, failing()], { env: { ...env, ...colourEnv } });
+    const run = await runCli(['upload', ...flags, failing()], { env: { ...setup.env, ...colourEnv } });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('✖');
     expect(run.stderr).not.toContain(ESC);
   });
 
   it('prints no spinner or cursor control when stderr is not a terminal', async () => {
-    const run = await runCli(['upload', ALICE], { env: { ...env, NO_COLOR: '' } });
+    const run = await runCli(['upload', ALICE], { env: { ...setup.env, NO_COLOR: '' } });
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain(ESC);
     expect(run.stderr).toMatch(/^uploaded .*alice\.bin \(4 KiB\) in \d+ ms$/m);
@@ -58,7 +44,7 @@ describe('colour and terminal control', () => {
   const underTerminal = (command: string) =>
     new Promise<{ status: number | null; stdout: string }>((resolve) => {
       const child = spawn('script', ['-qec', command, '/dev/null'], {
-        env: { PATH: process.env.PATH, HOME: dir, TERM: 'xterm', ...env },
+        env: { PATH: process.env.PATH, HOME: setup.dir, TERM: 'xterm', ...setup.env },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let stdout = '';
@@ -81,7 +67,7 @@ describe('colour and terminal control', () => {
 
   // util-linux script(1) gives the pseudo-terminal: Linux only (see HAS_SCRIPT).
   it.skipIf(!HAS_SCRIPT)('says a one-file failure once on a terminal: the explanation, not a second summary line', async () => {
-    const run = await runInTerminal(['upload', failing()], { env: { ...env, NO_COLOR: '1' } });
+    const run = await runInTerminal(['upload', failing()], { env: { ...setup.env, NO_COLOR: '1' } });
     expect(run.code).toBe(1);
     expect(run.screen).toMatch(/✖ .*bad\.bin: WRONG_LIVENESS_DATA \(HTTP 400\)/);
     expect(run.screen).toContain('next step:');
@@ -102,12 +88,11 @@ describe('colour and terminal control', () => {
 // handler to run, no grace and no exit 130.
 describe.skipIf(process.platform === 'win32')('interruption', () => {
   it('SIGINT: nothing new starts, the upload in flight is abandoned after 2 s, exit 130', async () => {
-    await sandbox.close();
-    sandbox = await startSandbox({ latencyMs: 10_000 });
+    await setup.restart({ latencyMs: 10_000 });
     let child: import('node:child_process').ChildProcess | undefined;
     const started = Date.now();
     const pending = runCli(['upload', '--json', '-c', '1', ALICE, join(FIXTURES, 'liveness/bob.bin')], {
-      env: sandboxEnv(sandbox.url),
+      env: setup.env,
       onSpawn: (c) => {
         child = c;
       },
@@ -127,15 +112,14 @@ describe.skipIf(process.platform === 'win32')('interruption', () => {
     expect(records.map((r) => r.status).sort()).toEqual(['NETWORK_ERROR', 'NOT_ATTEMPTED']);
     expect(records.map((r) => r.input.split('/').pop()).sort()).toEqual(['alice.bin', 'bob.bin']);
     expect(records.find((r) => r.status === 'NETWORK_ERROR')?.reason).toMatch(/interrupted before the server answered/);
-    expect(sandbox.requests).toHaveLength(1);
+    expect(setup.sandbox.requests).toHaveLength(1);
   });
 
   it('a second SIGINT exits at once; SIGTERM behaves as the first SIGINT', async () => {
-    await sandbox.close();
-    sandbox = await startSandbox({ latencyMs: 10_000 });
+    await setup.restart({ latencyMs: 10_000 });
     for (const signals of [['SIGINT', 'SIGINT'], ['SIGTERM']] as const) {
       let child: import('node:child_process').ChildProcess | undefined;
-      const pending = runCli(['upload', '--quiet', ALICE], { env: sandboxEnv(sandbox.url), onSpawn: (c) => (child = c) });
+      const pending = runCli(['upload', '--quiet', ALICE], { env: setup.env, onSpawn: (c) => (child = c) });
       await new Promise((resolve) => setTimeout(resolve, 800));
       const sent = Date.now();
       for (const signal of signals) {
