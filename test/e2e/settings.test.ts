@@ -1,21 +1,17 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { FIXTURES, runCli } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FIXTURES, runCli, useSandbox } from './harness.js';
 
 const ALICE = join(FIXTURES, 'liveness/alice.bin');
+const setup = useSandbox('settings', { apiId: 'project-id', apiSecret: 'project-secret' });
+/** A fresh, empty HOME for each test: no test sees another's rc files. */
 let home: string;
-let sandbox: Sandbox;
+let homes = 0;
 
-beforeEach(async () => {
-  home = mkdtempSync(join(tmpdir(), 'linkface-settings-home-'));
-  sandbox = await startSandbox({ apiId: 'project-id', apiSecret: 'project-secret' });
-});
-afterEach(async () => {
-  await sandbox.close();
-  rmSync(home, { recursive: true, force: true });
+beforeEach(() => {
+  home = join(setup.dir, `home-${homes++}`);
+  mkdirSync(home);
 });
 
 function writeRc(folder: string, name: string, content: unknown, mode = 0o600): string {
@@ -29,30 +25,30 @@ function writeRc(folder: string, name: string, content: unknown, mode = 0o600): 
 describe('settings through the built command', () => {
   it('finds the project rc file from a subfolder', async () => {
     const project = join(home, 'work/project');
-    writeRc(project, '.linkfacerc', { apiId: 'project-id', apiSecret: 'project-secret', endpoint: sandbox.url });
+    writeRc(project, '.linkfacerc', { apiId: 'project-id', apiSecret: 'project-secret', endpoint: setup.sandbox.url });
     const deep = join(project, 'captures/day1');
     mkdirSync(deep, { recursive: true });
     const run = await runCli(['upload', ALICE], { home, cwd: deep });
     expect(run.code, run.stderr).toBe(0);
-    expect(sandbox.uploads()).toHaveLength(1);
+    expect(setup.sandbox.uploads()).toHaveLength(1);
   });
 
   it('puts a flag above the environment, and the environment above an rc file', async () => {
-    writeRc(home, '.linkfacerc', { apiId: 'rc-id', apiSecret: 'project-secret', endpoint: sandbox.url });
+    writeRc(home, '.linkfacerc', { apiId: 'rc-id', apiSecret: 'project-secret', endpoint: setup.sandbox.url });
     const envOnly = await runCli(['upload', ALICE], { home, env: { LINKFACE_API_ID: 'project-id' } });
     expect(envOnly.code, envOnly.stderr).toBe(0);
     const flagWins = await runCli(['upload', '--api-id', 'flag-id', ALICE], { home, env: { LINKFACE_API_ID: 'project-id' } });
     expect(flagWins.code).toBe(3);
     expect(flagWins.stderr).toMatch(/UNAUTHORIZED \(HTTP 401\)/);
     expect(flagWins.stderr).toMatch(/api id: flag --api-id/);
-    expect(sandbox.requests.map((r) => r.fields.api_id)).toEqual(['project-id', 'flag-id']);
+    expect(setup.sandbox.requests.map((r) => r.fields.api_id)).toEqual(['project-id', 'flag-id']);
   });
 
   it('reads the secret from LINKFACE_API_SECRET_FILE', async () => {
     const secretFile = writeRc(home, 'secret', 'project-secret\n');
     const run = await runCli(['upload', ALICE], {
       home,
-      env: { LINKFACE_ENDPOINT: sandbox.url, LINKFACE_API_ID: 'project-id', LINKFACE_API_SECRET_FILE: secretFile },
+      env: { LINKFACE_ENDPOINT: setup.sandbox.url, LINKFACE_API_ID: 'project-id', LINKFACE_API_SECRET_FILE: secretFile },
     });
     expect(run.code, run.stderr).toBe(0);
   });
@@ -61,7 +57,7 @@ describe('settings through the built command', () => {
     writeRc(home, '.linkfacerc', {
       apiId: 'wrong',
       apiSecret: 'wrong',
-      endpoint: sandbox.url,
+      endpoint: setup.sandbox.url,
       profiles: { ci: { apiId: 'project-id', apiSecret: 'project-secret' } },
     });
     const run = await runCli(['upload', '--profile', 'ci', ALICE], { home });
@@ -78,7 +74,7 @@ describe('settings through the built command', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${rc}: unknown key 'api_secret'`);
     expect(run.stderr).toMatch(/did you mean 'apiSecret'/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   it('stops with exit 2 for malformed JSON in an rc file', async () => {
@@ -90,7 +86,7 @@ describe('settings through the built command', () => {
 
   // Windows has no POSIX file modes: the permission warning is off there by design.
   it.skipIf(process.platform === 'win32')('warns when an rc file holding the secret is readable by others', async () => {
-    const rc = writeRc(home, '.linkfacerc', { apiId: 'project-id', apiSecret: 'project-secret', endpoint: sandbox.url }, 0o644);
+    const rc = writeRc(home, '.linkfacerc', { apiId: 'project-id', apiSecret: 'project-secret', endpoint: setup.sandbox.url }, 0o644);
     const run = await runCli(['upload', ALICE], { home });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/warning: .*readable by others|warning: .*0?644/);
@@ -99,14 +95,14 @@ describe('settings through the built command', () => {
   });
 
   it('without credentials: exit 2 with all three ways to give them, nothing sent', async () => {
-    const run = await runCli(['upload', ALICE], { home, env: { LINKFACE_ENDPOINT: sandbox.url } });
+    const run = await runCli(['upload', ALICE], { home, env: { LINKFACE_ENDPOINT: setup.sandbox.url } });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/the API id and secret are not set/);
     expect(run.stderr).toMatch(/--api-id/);
     expect(run.stderr).toMatch(/LINKFACE_API_ID=ID and LINKFACE_API_SECRET=SECRET/);
     expect(run.stderr).toMatch(/\.linkfacerc/);
-    expect(sandbox.requests).toHaveLength(0);
+    expect(setup.sandbox.requests).toHaveLength(0);
   });
 
   it('rejects a bad flag value with exit 2', async () => {
