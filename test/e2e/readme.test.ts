@@ -864,7 +864,7 @@ const BLOCKS: readonly Entry[] = [
     lines: [
       { line: 'npm ci          # installs and builds dist/ (prepare)', skip: `${NPM_CI}; this checkout is installed and built already` },
       {
-        line: 'npm test        # build, typecheck, then vitest: test/unit, test/engine, test/e2e',
+        line: 'npm test        # build, typecheck, then vitest: test/unit, test/engine, test/sandbox, test/e2e',
         skip: 'runs the whole suite, this file included, and rebuilds dist/ first',
       },
       { line: 'npm run demo    # the sample files to the embedded sandbox', check: ([run]) => expectDemo(run) },
