@@ -9,7 +9,9 @@
  * The points are drawn from a seeded PRNG (LINKFACE_SIGNAL_SEED overrides the seed), so a failure can be
  * replayed; the seed is in the test name.
  */
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -185,26 +187,33 @@ describe.skipIf(process.platform === 'win32')('signals during a batch with --man
     }
   });
 
-  it('a signal before the first upload starts (inputs still being checked) also exits 130, having sent nothing', { timeout: 30_000 }, async () => {
-    // 30,000 entries (hard links: quick to make) keep the command checking inputs for most of a second.
+  it('a signal before the first upload starts (inputs still being read) also exits 130, having sent nothing', { timeout: 30_000 }, async () => {
+    // The list of inputs comes through a named pipe: opening it to write returns only once linkface has opened
+    // it to read, by which time its signal handlers are in place (they come first) and nothing has been sent.
+    // No sleep to guess that moment, however loaded the machine.
     const dir = join(root, 'early');
     mkdirSync(join(dir, 'captures'), { recursive: true });
-    for (let s = 0; s < 3; s++) {
-      const source = join(dir, `source-${s}.bin`);
-      writeFileSync(source, `early signal ${s}`);
-      for (let i = 0; i < 10_000; i++) linkSync(source, join(dir, 'captures', `${s}-${String(i).padStart(5, '0')}.bin`));
-    }
+    for (let i = 0; i < 3; i++) writeFileSync(join(dir, 'captures', `${i}.bin`), `early signal ${i}`);
+    const list = join(dir, 'list.fifo');
+    execFileSync('mkfifo', [list]);
     const server = await startSandbox();
     try {
       let child: import('node:child_process').ChildProcess | undefined;
-      const running = runCli(['upload', 'captures/', '--manifest', 'm.ndjson', '--resume'], {
+      const running = runCli(['upload', '--files-from', 'list.fifo', '--manifest', 'm.ndjson', '--resume'], {
         env: sandboxEnv(server.url),
         cwd: dir,
         onSpawn: (c) => (child = c),
       });
-      await sleep(300);
-      expect(server.requests, 'the signal came before any upload (else this test shows nothing)').toHaveLength(0);
+      const writer = await open(list, 'w');
+      expect(server.requests, 'the signal comes before any upload').toHaveLength(0);
       child?.kill('SIGTERM');
+      try {
+        await writer.write('captures/0.bin\ncaptures/1.bin\ncaptures/2.bin\n');
+      } catch {
+        // linkface may have stopped reading already: a closed pipe is as good as a finished list here.
+      } finally {
+        await writer.close().catch(() => {});
+      }
       const run = await running;
       expect(server.requests).toHaveLength(0);
       expect({ code: run.code, signal: run.signal }, run.stderr).toEqual({ code: 130, signal: null });
