@@ -15,7 +15,6 @@ export interface DoctorCommandOptions extends SettingsFlags {
   ca?: string;
   allowHttp?: boolean;
   json?: boolean;
-  color?: boolean;
 }
 
 const LABELS: Readonly<Record<DoctorCheckId, string>> = {
@@ -39,7 +38,8 @@ const MARKS = { pass: '✔', fail: '✖', skip: '-' } as const;
  * failed, 1 otherwise.
  */
 export async function runDoctorCommand(options: DoctorCommandOptions): Promise<number> {
-  const terminal = await createTerminal(options);
+  // The report has no colour: it is read from files and tickets as often as on a terminal.
+  const terminal = await createTerminal({ color: false });
   const checks: DoctorCheck[] = [];
   for await (const check of doctor(await doctorOptions(options, terminal))) {
     checks.push(check);

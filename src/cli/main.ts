@@ -128,7 +128,6 @@ Examples:
   addSettingsOptions(doctorCommand)
     .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (as for upload)')
     .option('--json', 'print the checks as one JSON object on stdout')
-    .option('--no-color', 'no colour in messages')
     .addHelpText(
       'after',
       `
@@ -139,7 +138,7 @@ Examples:
   $ linkface doctor --json | jq '.checks[] | select(.status == "fail")'
 
 It sends one request with the credentials and no file: it uploads nothing. The whole run takes at most about
-10 s. Exit codes: 0 every check passed, 1 some check failed, 2 usage error.`,
+10 s. Exit codes: 0 no check failed, 1 some check failed, 2 usage error.`,
     )
     .action(async (options: Record<string, unknown>) => {
       const { runDoctorCommand } = await import('./doctor.js');
