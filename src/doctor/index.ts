@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { EndpointClient, uploadUrlFor } from '../api/client.js';
+import { EndpointClient, isLoopback, uploadUrlFor } from '../api/client.js';
 import { proxyRoute, type ProxyRoute, trustingAlso } from '../api/dispatcher.js';
 import { certificateAdvice, interpretNetworkError } from '../api/network.js';
 import { DEFAULT_ENDPOINT } from '../engine/client.js';
@@ -56,37 +56,30 @@ export async function* doctor(options: DoctorOptions = {}): AsyncGenerator<Docto
   const shownProxy = proxy && withoutPassword(proxy);
   yield proxyStart.pass(shownProxy ? `${shownProxy} (from ${route.variable})` : 'none: a direct connection', { proxy: shownProxy, variable: route.variable, why: route.why }, [route.why]);
 
-  const network = await walkNetwork(url, proxy, options, left);
-  yield* network.checks;
-  if (!network.reached) return yield* skipFrom('clock', 'there is no working connection to the endpoint');
+  const reached = yield* walkNetwork(url, proxy, options, left);
+  if (!reached) return yield* skipFrom('clock', 'there is no working connection to the endpoint');
   yield* accountChecks(url, options, left);
 }
 
-/** DNS, TCP, the tunnel and TLS, each a check; `reached` when the HTTP call can be tried. */
-async function walkNetwork(url: URL, proxy: URL | undefined, options: DoctorOptions, left: (cap?: number) => number): Promise<{ checks: DoctorCheck[]; reached: boolean }> {
-  const checks: DoctorCheck[] = [];
+/** DNS, TCP, the tunnel and TLS, each a check yielded as it ends; returns whether the HTTP call can be tried. */
+async function* walkNetwork(url: URL, proxy: URL | undefined, options: DoctorOptions, left: (cap?: number) => number): AsyncGenerator<DoctorCheck, boolean> {
   const https = url.protocol === 'https:';
   const target = proxy ?? url;
   const to = proxy ? 'proxy' : 'endpoint';
   const port = Number(target.port) || defaultPort(target.protocol);
-  const bail = (from: Parameters<typeof skipFrom>[0], why: string) => {
-    checks.push(...skipList(from, 'tls', why));
-    return { checks, reached: false };
-  };
 
   const dns = startCheck('dns');
   let addresses: { address: string; family: number }[];
   try {
     addresses = await resolveHost(target.hostname, left(STEP_MS));
   } catch (error) {
-    checks.push(dns.fail(describe(error), { host: target.hostname }, proxy ? fixProxy() : `Check the host name in the endpoint (${url.origin}) and this machine's DNS settings.`));
-    return bail('tcp', 'the name did not resolve');
+    yield dns.fail(describe(error), { host: target.hostname }, proxy ? fixProxy() : `Check the host name in the endpoint (${url.origin}) and this machine's DNS settings.`);
+    yield* skipList('tcp', 'tls', 'the name did not resolve');
+    return false;
   }
   const list = addresses.map((a) => a.address).join(', ');
   const literal = addresses.length === 1 && addresses[0]?.address === target.hostname.replace(/^\[|\]$/g, '');
-  checks.push(
-    dns.pass(literal ? `${list} (an IP address: no lookup)` : `${target.hostname} → ${list}`, { host: target.hostname, addresses }, proxy ? [`the proxy resolves ${url.hostname} itself`] : []),
-  );
+  yield dns.pass(literal ? `${list} (an IP address: no lookup)` : `${target.hostname} → ${list}`, { host: target.hostname, addresses }, proxy ? [`the proxy resolves ${url.hostname} itself`] : []);
 
   const tcp = startCheck('tcp');
   let socket: Socket;
@@ -94,40 +87,42 @@ async function walkNetwork(url: URL, proxy: URL | undefined, options: DoctorOpti
     socket = await connectTcp(addresses, port, left(STEP_MS));
   } catch (error) {
     const fix = proxy ? fixProxy() : `Check that the endpoint's address and port (${url.host}) are right and that the service is up; a firewall may block port ${port}.`;
-    checks.push(tcp.fail(`cannot connect to the ${to} (${describe(error)})`, { port, to }, fix));
-    return bail('tunnel', `no TCP connection to the ${to}`);
+    yield tcp.fail(`cannot connect to the ${to} (${describe(error)})`, { port, to }, fix);
+    yield* skipList('tunnel', 'tls', `no TCP connection to the ${to}`);
+    return false;
   }
   // The one socket to close at the end: a TLS socket takes over the TCP socket's handle, and destroying both
   // (the TCP one under a live TLS one) crashes Node.
   let open: Socket | undefined = socket;
   try {
-    checks.push(tcp.pass(`connected to the ${to} at ${hostPort(socket.remoteAddress ?? '', port)}`, { address: socket.remoteAddress, port, to }));
+    yield tcp.pass(`connected to the ${to} at ${hostPort(socket.remoteAddress ?? '', port)}`, { address: socket.remoteAddress, port, to });
     const tunnel = startCheck('tunnel');
     const tunnelTarget = `${url.hostname}:${Number(url.port) || 443}`;
-    if (!proxy) checks.push(skipped('tunnel', 'no proxy'));
-    else if (!https) checks.push(skipped('tunnel', 'a plain-http endpoint is sent to the proxy as an ordinary request, without a tunnel'));
+    if (!proxy) yield skipped('tunnel', 'no proxy');
+    else if (!https) yield skipped('tunnel', 'a plain-http endpoint is sent to the proxy as an ordinary request, without a tunnel');
     else if (proxy.protocol !== 'http:') {
-      checks.push(skipped('tunnel', `not probed through a ${proxy.protocol.slice(0, -1)} proxy; the HTTP call below goes through it`));
-      checks.push(skipped('tls', `not probed through a ${proxy.protocol.slice(0, -1)} proxy`));
-      return { checks, reached: true };
+      yield skipped('tunnel', `not probed through a ${proxy.protocol.slice(0, -1)} proxy; the HTTP call below goes through it`);
+      yield skipped('tls', `not probed through a ${proxy.protocol.slice(0, -1)} proxy`);
+      return true;
     } else {
       try {
         const httpStatus = await openTunnel(socket, tunnelTarget, proxy, left(STEP_MS));
-        checks.push(tunnel.pass(`the proxy opened a tunnel to ${tunnelTarget} (HTTP ${httpStatus})`, { target: tunnelTarget, httpStatus }));
+        yield tunnel.pass(`the proxy opened a tunnel to ${tunnelTarget} (HTTP ${httpStatus})`, { target: tunnelTarget, httpStatus });
       } catch (error) {
-        checks.push(tunnelFailure(tunnel, error, tunnelTarget));
-        return bail('tls', 'the proxy opened no tunnel');
+        yield tunnelFailure(tunnel, error, tunnelTarget);
+        yield skipped('tls', 'the proxy opened no tunnel');
+        return false;
       }
     }
     if (!https) {
-      checks.push(skipped('tls', 'plain http: no TLS'));
-      return { checks, reached: true };
+      yield skipped('tls', 'plain http: no TLS');
+      return true;
     }
     open = undefined;
     const tls = await tlsCheck(socket, url, options.ca, left);
     open = tls.socket;
-    checks.push(tls.check);
-    return { checks, reached: tls.check.status === 'pass' };
+    yield tls.check;
+    return tls.check.status === 'pass';
   } finally {
     open?.destroy();
   }
@@ -219,7 +214,7 @@ function skipList(from: Network, to: Network, why: string): DoctorCheck[] {
 
 function policy(url: URL, allowHttp: boolean | undefined): string {
   if (url.protocol === 'https:') return 'https: the credentials travel encrypted';
-  return allowHttp && !/^(localhost|127\.|\[::1\])/.test(url.hostname)
+  return allowHttp && !isLoopback(url.hostname)
     ? 'plain http, allowed by --allow-http: the credentials cross the network in clear'
     : 'plain http, allowed because the host is loopback (nothing leaves this machine)';
 }
