@@ -127,7 +127,7 @@ export function readCaFile(path: string, from: string): string {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new UsageError(`${from}: cannot read the CA certificate file '${path}' (${code}).`, [fix]);
   }
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificates(text);
   const parses = (block: string) => {
     try {
       return Boolean(new X509Certificate(block));
@@ -139,6 +139,11 @@ export function readCaFile(path: string, from: string): string {
     throw new UsageError(`${from}: '${path}' is not a PEM file of CA certificates.`, [fix]);
   }
   return blocks.join('\n');
+}
+
+/** The certificates (`-----BEGIN CERTIFICATE-----` blocks) in a PEM text. */
+export function pemCertificates(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
 }
 
 /**

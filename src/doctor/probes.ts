@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { connect, isIP, type Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
+import { pemCertificates } from '../api/dispatcher.js';
 import type { TrustStore } from './types.js';
 
 /**
@@ -144,8 +145,8 @@ export function trustedBy(chain: readonly X509Certificate[], ca: string | undefi
   const { rootCertificates } = process.getBuiltinModule('node:tls');
   const stores: [TrustStore, () => readonly string[]][] = [
     ['system', () => rootCertificates],
-    ['NODE_EXTRA_CA_CERTS', () => pemBlocks(readExtraCaCerts())],
-    ['ca', () => pemBlocks(ca ?? '')],
+    ['NODE_EXTRA_CA_CERTS', () => pemCertificates(readExtraCaCerts())],
+    ['ca', () => pemCertificates(ca ?? '')],
   ];
   for (const [store, pems] of stores) {
     for (const pem of pems()) {
@@ -171,8 +172,4 @@ function readExtraCaCerts(): string {
   } catch {
     return '';
   }
-}
-
-function pemBlocks(text: string): string[] {
-  return text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
 }

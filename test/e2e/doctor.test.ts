@@ -267,7 +267,7 @@ describe('each failure says which hop failed and what to do', () => {
     expect(run.byId('account').status).toBe('pass');
   });
 
-  it('settings: missing credentials, a secret file others can read, an unreadable rc file', async () => {
+  it('settings: missing credentials, a secret file or rc file others can read, a broken rc file, a missing --ca file', async () => {
     const sandbox = await sandboxAt();
     const none = await runCli(['doctor', '--json'], { env: { LINKFACE_ENDPOINT: sandbox.url } });
     const report = JSON.parse(none.stdout) as { checks: DoctorCheck[] };
@@ -307,5 +307,13 @@ describe('each failure says which hop failed and what to do', () => {
     expect(bad.byId('settings').status).toBe('fail');
     expect(bad.byId('settings').summary).toMatch(/broken\.json/);
     expect(statuses(bad)).toMatchObject({ endpoint: 'skip', account: 'skip' });
+
+    const sent = sandbox.requests.length;
+    const noCa = await doctorJson(sandbox.url, ['--ca', join(dir, 'missing.pem')]);
+    expect(noCa.code).toBe(1);
+    expect(noCa.byId('settings')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/^--ca: cannot read the CA certificate file '.*missing\.pem' \(ENOENT\)/) });
+    expect(noCa.byId('settings').fix).toMatch(/PEM file/);
+    expect(statuses(noCa)).toMatchObject({ endpoint: 'skip', account: 'skip' });
+    expect(sandbox.requests).toHaveLength(sent);
   });
 });
