@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { DEFAULT_ENDPOINT } from '../engine/client.js';
 import { VERSION } from '../version.js';
 import { startCheck } from './check.js';
 import type { DoctorCheck, DoctorOptions, DoctorSetting } from './types.js';
@@ -60,7 +61,7 @@ function givenSettings(options: DoctorOptions): DoctorSetting[] {
   return [
     { name: 'apiId', value: given(options.apiId), source: 'the options' },
     { name: 'apiSecret', value: options.apiSecret ? '(set, redacted)' : '(not set)', source: 'the options' },
-    { name: 'endpoint', value: options.endpoint ?? 'https://cloudapi.linkface.cn', source: options.endpoint ? 'the options' : 'default' },
+    { name: 'endpoint', value: options.endpoint ?? DEFAULT_ENDPOINT, source: options.endpoint ? 'the options' : 'default' },
     { name: 'ca', value: options.ca ? '(PEM given)' : '(not set)', source: 'the options' },
   ];
 }
