@@ -20,6 +20,17 @@ export { ManifestStore } from './engine/manifest.js';
 export { type ResultRecord, toResultRecord, type UploadResult } from './engine/run.js';
 export type { EarlierUpload, ResultsStore } from './engine/store.js';
 export type { ResultTally } from './engine/tally.js';
+export { doctor } from './doctor/index.js';
+export {
+  DOCTOR_CHECKS,
+  type DoctorCheck,
+  type DoctorCheckId,
+  type DoctorFacts,
+  type DoctorOptions,
+  type DoctorSetting,
+  type DoctorSettingsReport,
+  type TrustStore,
+} from './doctor/types.js';
 export { InvalidInputsError, type InputProblem, LinkfaceError, UploadError, UsageError } from './errors.js';
 export { describeStatus, explainFailure } from './explain/render.js';
 export { API_ERROR_STATUSES, type ResultStatus, STATUS_TABLE, TOOL_STATUSES } from './explain/statuses.js';

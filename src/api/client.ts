@@ -75,7 +75,20 @@ export class EndpointClient {
     return attempt;
   }
 
+  /**
+   * Sends the credentials alone, with no file and no url: it uploads nothing, and the answer says what the
+   * service thinks of the account (`linkface doctor`). Returns the outcome with the server's `Date` header.
+   */
+  async checkAccount(signal?: AbortSignal): Promise<{ outcome: AttemptOutcome; serverDate?: string }> {
+    const exchange = await this.exchange(undefined, signal);
+    return { ...exchange, outcome: this.redacted(exchange.outcome) };
+  }
+
   private async attempt(payload: UploadPayload, signal?: AbortSignal): Promise<AttemptOutcome> {
+    return (await this.exchange(payload, signal)).outcome;
+  }
+
+  private async exchange(payload: UploadPayload | undefined, signal?: AbortSignal): Promise<{ outcome: AttemptOutcome; serverDate?: string }> {
     // Credentials go in the form, never in the URL, so they stay out of proxy and access logs.
     const form = multipartBody(
       [
@@ -105,7 +118,8 @@ export class EndpointClient {
       });
       const response = await untilAborted(combined, request);
       const text = (await readAtMost(response.body, MAX_ANSWER_BYTES))?.toString('utf8');
-      return interpretAnswer(
+      const serverDate = header(response.headers.date);
+      const outcome = interpretAnswer(
         {
           httpStatus: response.statusCode,
           body: text,
@@ -113,14 +127,14 @@ export class EndpointClient {
           retryAfter: header(response.headers['retry-after']),
           location: header(response.headers.location),
         },
-        payload.kind === 'url' ? 'url' : 'file',
+        payload?.kind === 'url' ? 'url' : 'file',
         { redact: this.redact },
       );
+      return { outcome, serverDate };
     } catch (error) {
-      if (timeout.signal.aborted) return timeoutOutcome(this.timeoutMs);
-      if (signal?.aborted) return interruptedOutcome();
-      const fileProblem = unreadableFile(error);
-      return fileProblem ?? interpretNetworkError(error);
+      if (timeout.signal.aborted) return { outcome: timeoutOutcome(this.timeoutMs) };
+      if (signal?.aborted) return { outcome: interruptedOutcome() };
+      return { outcome: unreadableFile(error) ?? interpretNetworkError(error) };
     } finally {
       clearTimeout(timer);
     }

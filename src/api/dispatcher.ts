@@ -72,6 +72,47 @@ export function createDispatcher({ connections, ca, direct = false }: Dispatcher
   });
 }
 
+/** How a request to one endpoint leaves this machine, and why: what `createDispatcher` will do for it. */
+export interface ProxyRoute {
+  /** The proxy's URL (credentials included, as given), or undefined for a direct connection. */
+  proxy?: string;
+  /** The variable the proxy came from (`https_proxy`, `HTTP_PROXY`, …). */
+  variable?: string;
+  /** Why, in one sentence. */
+  why: string;
+}
+
+/**
+ * The route undici's EnvHttpProxyAgent (7.x, `#getProxyAgentForUrl` and `#shouldProxy`) takes for `endpoint`
+ * with the variables createDispatcher gives it: an https endpoint uses the https proxy, else the http one; a
+ * NO_PROXY entry matches the host as written in the URL (lower case, IPv6 bracketed) or a subdomain of it,
+ * with its port when it names one; `*` turns the proxy off. Kept beside createDispatcher so the two agree.
+ */
+export function proxyRoute(endpoint: URL): ProxyRoute {
+  const https = endpoint.protocol === 'https:';
+  const lowerHttps = process.env.https_proxy === undefined ? 'HTTPS_PROXY' : 'https_proxy';
+  const lowerHttp = process.env.http_proxy === undefined ? 'HTTP_PROXY' : 'http_proxy';
+  const httpsProxy = proxyFromEnv('https_proxy', 'HTTPS_PROXY');
+  const httpProxy = proxyFromEnv('http_proxy', 'HTTP_PROXY');
+  const [proxy, variable] = https && httpsProxy ? [httpsProxy, lowerHttps] : httpProxy ? [httpProxy, lowerHttp] : [undefined, undefined];
+  if (!proxy || !variable) return { why: https ? 'neither HTTPS_PROXY nor HTTP_PROXY is set' : 'HTTP_PROXY is not set' };
+  const via = https && !httpsProxy ? ` (HTTPS_PROXY is not set, so the https endpoint uses ${variable})` : '';
+  const noProxyName = process.env.no_proxy === undefined ? 'NO_PROXY' : 'no_proxy';
+  const value = noProxyList() ?? '';
+  const entries = value.split(/[,\s]/).filter(Boolean);
+  if (entries.length === 0) return { proxy, variable, why: `${variable} is set${via} and NO_PROXY is not` };
+  if (value === '*') return { why: `${noProxyName}=* turns the proxy off` };
+  const host = endpoint.host.replace(/:\d*$/, '').toLowerCase();
+  const port = Number(endpoint.port) || (https ? 443 : 80);
+  for (const entry of entries) {
+    const parsed = /^(.+):(\d+)$/.exec(entry);
+    const name = (parsed?.[1] ?? entry).replace(/^\*?\./, '').toLowerCase();
+    if (parsed && Number(parsed[2]) !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return { why: `${noProxyName} entry '${entry}' matches ${host}, so the connection is direct` };
+  }
+  return { proxy, variable, why: `${variable} is set${via} and no ${noProxyName} entry matches ${host} (names are compared as written, not resolved)` };
+}
+
 /**
  * A proxy variable's value as a URL (the lower-case name first, as undici and curl read them). A value
  * without a scheme (`proxy.example.com:3128`, which curl accepts) means http://. Anything else unusable is a
@@ -110,7 +151,7 @@ export function readCaFile(path: string, from: string): string {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new UsageError(`${from}: cannot read the CA certificate file '${path}' (${code}).`, [fix]);
   }
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificates(text);
   const parses = (block: string) => {
     try {
       return Boolean(new X509Certificate(block));
@@ -124,13 +165,18 @@ export function readCaFile(path: string, from: string): string {
   return blocks.join('\n');
 }
 
+/** The certificates (`-----BEGIN CERTIFICATE-----` blocks) in a PEM text. */
+export function pemCertificates(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+}
+
 /**
  * A TLS context trusting Node's certificate authorities and those in `pem`. Node drops both its bundled
  * roots and NODE_EXTRA_CA_CERTS as soon as a `ca` option is given, so they are listed again here. Built
  * once: building it (parsing some 150 certificates) takes about 20 ms, which a `ca` option would cost on
  * every connection.
  */
-function trustingAlso(pem: string): SecureContext {
+export function trustingAlso(pem: string): SecureContext {
   // node:tls is loaded here, only when needed: undici loads it for https endpoints only, and it costs ~4 ms.
   const { createSecureContext, rootCertificates } = process.getBuiltinModule('node:tls');
   const ca = [...rootCertificates, pem];

@@ -23,13 +23,14 @@ export interface MultipartBody {
  * straight from disk in large chunks with an exact Content-Length, which costs less per upload than web
  * streams over a Blob, and a file that changes size while it is sent is caught instead of sent half.
  */
-export function multipartBody(fields: ReadonlyArray<readonly [string, string]>, payload: UploadPayload): MultipartBody {
+export function multipartBody(fields: ReadonlyArray<readonly [string, string]>, payload: UploadPayload | undefined): MultipartBody {
   const boundary = `----linkface${randomBytes(16).toString('hex')}`;
   const parts = fields.map(([name, value]) => `--${boundary}\r\n${disposition(name)}\r\n\r\n${value}\r\n`);
-  if (payload.kind === 'url') parts.push(`--${boundary}\r\n${disposition('url')}\r\n\r\n${payload.url}\r\n`);
+  if (payload?.kind === 'url') parts.push(`--${boundary}\r\n${disposition('url')}\r\n\r\n${payload.url}\r\n`);
   const tail = Buffer.from(`--${boundary}--\r\n`);
   const contentType = `multipart/form-data; boundary=${boundary}`;
-  if (payload.kind === 'url') {
+  // Without a payload (linkface doctor's account check): the fields alone, no file and no url.
+  if (payload === undefined || payload.kind === 'url') {
     const whole = Buffer.concat([Buffer.from(parts.join('')), tail]);
     return { contentType, contentLength: whole.length, body: () => once(whole) };
   }

@@ -112,7 +112,7 @@ function certificateProblem(error: unknown): AttemptOutcome | undefined {
   return { ok: false, status: 'NETWORK_ERROR', reason, retryable: false, maybeDelivered: false };
 }
 
-function certificateAdvice(code: string, message: string): string {
+export function certificateAdvice(code: string, message: string): string {
   if (UNTRUSTED_CODES.has(code)) {
     return (
       "the endpoint's certificate is signed by an authority this machine does not trust (a private CA, or a proxy " +

@@ -54,6 +54,7 @@ Examples:
   $ ID=$(linkface upload "$FILE") || exit $?       in a shell script
   $ linkface upload --sandbox fixtures/liveness    try it against the embedded sandbox
   $ linkface explain RATE_LIMIT_EXCEEDED           what an error code means and what to do
+  $ linkface doctor                                why an upload cannot reach the endpoint
 
 Credentials: --api-id, LINKFACE_API_ID / LINKFACE_API_SECRET(_FILE), or an rc file (.linkfacerc).
 Exit codes: 0 uploaded, 1 some uploads failed, 2 usage or input error, 3 account cannot upload, 130 interrupted.`,
@@ -120,6 +121,29 @@ Examples:
     const { runConfigShowCommand } = await import('./config-show.js');
     setExit(await runConfigShowCommand(options));
   });
+
+  const doctorCommand = program
+    .command('doctor')
+    .description('check the whole path to the endpoint (settings, proxy, DNS, TCP, TLS, clock, credentials) and say what to fix');
+  addSettingsOptions(doctorCommand)
+    .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (as for upload)')
+    .option('--json', 'print the checks as one JSON object on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ linkface doctor
+  $ linkface doctor --profile staging --ca corp-ca.pem
+  $ HTTPS_PROXY=http://proxy.example.com:3128 linkface doctor
+  $ linkface doctor --json | jq '.checks[] | select(.status == "fail")'
+
+It sends one request with the credentials and no file: it uploads nothing. The whole run takes at most about
+10 s. Exit codes: 0 no check failed, 1 some check failed, 2 usage error.`,
+    )
+    .action(async (options: Record<string, unknown>) => {
+      const { runDoctorCommand } = await import('./doctor.js');
+      setExit(await runDoctorCommand(options));
+    });
 
   program
     .command('sandbox')

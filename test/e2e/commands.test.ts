@@ -13,7 +13,7 @@ describe('linkface --help / --version', () => {
     expect(run).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
   });
 
-  it.each([[['--help']], [['upload', '--help']], [['explain', '--help']], [['config', 'show', '--help']], [['sandbox', '--help']]])(
+  it.each([[['--help']], [['upload', '--help']], [['explain', '--help']], [['config', 'show', '--help']], [['sandbox', '--help']], [['doctor', '--help']]])(
     '%j shows usage with examples',
     async (args) => {
       const run = await runCli(args);

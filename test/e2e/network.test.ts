@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { FIXTURES, runCli, sandboxEnv } from './harness.js';
+import { hasOpenssl, makePki, type Pki } from './pki.js';
 import { startProxy, type TestProxy } from './proxy.js';
 
 /**
@@ -27,7 +27,7 @@ const ipv6 = await hasIpv6Loopback();
 
 let dir: string;
 /** A throwaway CA, a certificate it signed for localhost/127.0.0.1/::1, and an unrelated CA. */
-let pki: { ca: string; otherCa: string; key: string; cert: string };
+let pki: Pki;
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(() => {
@@ -306,46 +306,10 @@ function junk(d: string): string {
   return path;
 }
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function hasIpv6Loopback(): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen(0, '::1', () => server.close(() => resolve(true)));
   });
-}
-
-/**
- * A CA, a server certificate it signed (localhost, 127.0.0.1, ::1) and an unrelated CA, made with openssl.
- * Names and extensions come from config files rather than `-subj` and `-addext`: Git for Windows' openssl
- * would take `-subj /CN=…` for a path and rewrite it (C:/Program Files/Git/CN=…), and macOS's LibreSSL may
- * not know `-addext`; `-config` works the same in OpenSSL and LibreSSL everywhere. MSYS_NO_PATHCONV and
- * MSYS2_ARG_CONV_EXCL keep Git for Windows from rewriting any other argument.
- */
-function makePki(d: string): typeof pki {
-  const env = { ...process.env, MSYS_NO_PATHCONV: '1', MSYS2_ARG_CONV_EXCL: '*' };
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: d, stdio: 'pipe', env });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  const config = (name: string, commonName: string, extensions = '') => {
-    writeFileSync(join(d, name), `[req]\nprompt = no\ndistinguished_name = dn\n[dn]\nCN = ${commonName}\n${extensions}`);
-    return ['-config', name];
-  };
-  const ca = '[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n';
-  run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', ...config('ca.cnf', 'linkface test CA', ca), '-extensions', 'v3_ca');
-  run('req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', ...config('other-ca.cnf', 'unrelated CA', ca), '-extensions', 'v3_ca');
-  run('req', '-new', ...ec, '-keyout', 'server.key', '-out', 'server.csr', ...config('server.cnf', 'localhost'));
-  writeFileSync(
-    join(d, 'server.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
-  );
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '1', '-days', '2', '-out', 'server.pem', '-extfile', 'server.ext');
-  return { ca: join(d, 'ca.pem'), otherCa: join(d, 'other-ca.pem'), key: join(d, 'server.key'), cert: join(d, 'server.pem') };
 }

@@ -608,6 +608,55 @@ const BLOCKS: readonly Entry[] = [
     ].join('\n'),
   },
   {
+    heading: 'Diagnosing the connection: `linkface doctor`',
+    info: 'sh',
+    kind: 'commands',
+    how: 'against the test sandbox (plain http on loopback) with its account in the environment, and a staging profile in ~/.linkfacerc',
+    cases: [
+      {
+        name: 'a staging profile',
+        setup: (ctx) => {
+          writeFileSync(join(ctx.home, '.linkfacerc'), JSON.stringify({ profiles: { staging: { concurrency: 2 } } }));
+          chmodSync(join(ctx.home, '.linkfacerc'), 0o600);
+        },
+      },
+    ],
+    lines: [
+      {
+        line: 'linkface doctor                                   # every check, and the fix for each that fails',
+        check: ([run]) => {
+          expect(run?.stdout).toMatch(/^✔ account +the credentials were not rejected: INVALID_ARGUMENT \(HTTP 400\)/m);
+          expect(run?.stdout).toMatch(/^- TLS +not checked: plain http: no TLS$/m);
+          expect(run?.stdout).toMatch(/No problems found \(8 checks passed\)\.\n$/);
+        },
+      },
+      {
+        line: 'linkface doctor --profile staging                 # what an upload with --profile staging would use',
+        check: ([run]) => {
+          expect(run?.stdout).toMatch(/^ +profile: staging, from flag --profile$/m);
+          expect(run?.stdout).toMatch(/^ +concurrency: 2, from file ~\/\.linkfacerc \(profiles\.staging\.concurrency\)$/m);
+        },
+      },
+      {
+        line: `linkface doctor --json | jq -r '.checks[] | select(.status == "fail") | "\\(.id): \\(.fix)"'`,
+        // Nothing fails here (and with pipefail, a failing doctor would fail the line).
+        check: ([run]) => expect(run?.stdout).toBe(''),
+      },
+    ],
+    after: (ctx) => {
+      // One call with the credentials a line, none of them an upload.
+      expect(ctx.sandbox.requests).toHaveLength(3);
+      expect(ctx.sandbox.uploads()).toHaveLength(0);
+      for (const request of ctx.sandbox.requests) expect(request.file).toBeUndefined();
+    },
+  },
+  {
+    heading: 'Diagnosing the connection: `linkface doctor`',
+    info: 'text',
+    kind: 'inert',
+    how: 'what doctor prints behind a proxy that inspects TLS, no commands (test/e2e/doctor.test.ts checks the lines of each kind)',
+  },
+  {
     heading: 'The sandbox',
     info: 'sh',
     kind: 'commands',

@@ -162,6 +162,13 @@ describe('sandbox: request checks', () => {
     expectError(await upload(target, 'x', { api_secret: 'sandbox' }), 'INVALID_ARGUMENT', 400, /api_id/);
   });
 
+  it('checks the credentials before file and url, so a call with the credentials alone (linkface doctor) tells a wrong key', async () => {
+    const target = await sandbox();
+    expectError(await post(target, multipart({ api_id: 'sandbox', api_secret: 'wrong' })), 'UNAUTHORIZED', 401);
+    expectError(await post(target, multipart(CREDENTIALS)), 'INVALID_ARGUMENT', 400, /^must specify 'file' or 'url' argument$/);
+    expect(target.uploads()).toHaveLength(0);
+  });
+
   it('requires exactly one of file and url', async () => {
     const target = await sandbox();
     const neither = await post(target, multipart(CREDENTIALS));
