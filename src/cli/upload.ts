@@ -12,7 +12,7 @@ import { parseShard } from '../inputs/shard.js';
 import { ExitCode, exitCodeFor } from './exit.js';
 import { type Interruption, watchInterrupts } from './interrupts.js';
 import { missingCredentials, printDryRun, reportInvalidInputs } from './messages.js';
-import { UploadReport } from './report.js';
+import { reportOptionsFrom, UploadReport } from './report.js';
 import { loadSettings } from './settings.js';
 import { openEndpoint } from './endpoint.js';
 import { createTerminal, redact, type Terminal } from './terminal.js';
@@ -116,14 +116,7 @@ async function uploadWithClient(
   if (plan.jobs.length <= FEW_UPLOADS) keepWebAssemblyAtBaselineTier();
   const endpoint = await openEndpoint(settings, options, origins, ca, terminal);
   try {
-    const report = new UploadReport(terminal, {
-      json: Boolean(options.json),
-      quiet: Boolean(options.quiet),
-      verbose: Boolean(options.verbose),
-      lang: options.lang ?? 'en',
-      origins,
-      host: new URL(endpoint.client.uploadUrl).host,
-    });
+    const report = new UploadReport(terminal, reportOptionsFrom(options, origins, endpoint.client.uploadUrl));
     return await uploadAll(plan, endpoint.client, settings, report, interruption, options.maxFailures);
   } finally {
     await endpoint.close();
