@@ -255,9 +255,9 @@ export class FolderScanner implements AsyncIterable<string> {
       this.wake?.();
       return;
     }
-    candidate.checkAt = renamedIn ? (candidate.renamedAt ?? now) + RENAME_QUIET_MS : candidate.stableSince + this.options.settleMs;
     // An empty file is looked at again after each settle time: it may be about to be written.
-    if (candidate.checkAt <= now) candidate.checkAt = now + this.options.settleMs;
+    if (info.size === 0) candidate.checkAt = now + this.options.settleMs;
+    else candidate.checkAt = renamedIn ? (candidate.renamedAt ?? now) + RENAME_QUIET_MS : candidate.stableSince + this.options.settleMs;
   }
 
   /**
