@@ -231,6 +231,12 @@ async function attemptUntilSettled(job: UploadJob, context: AttemptContext, canc
     if (!mayStart || !(await governor.acquire(batchSignal))) {
       return last && !(pause && isAccountStatus(last.status)) ? settle(job, last, sent, started) : notAttempted(job, stopReason(), sent);
     }
+    // Paused while this upload waited for its slot: only the check goes to the server.
+    if (pause?.isPaused && !checking) {
+      governor.release('other');
+      attempt--;
+      continue;
+    }
     const attemptStarted = Date.now();
     const outcome = await sender.send(job.payload, cancelSignal);
     sent++;

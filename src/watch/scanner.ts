@@ -9,6 +9,10 @@ interface Candidate {
   mtimeMs: number;
   /** When size and mtime were last seen to change (or first seen). */
   stableSince: number;
+  /** When the last event for it came (a write, a rename), or when a listing found it. */
+  lastEventAt: number;
+  /** When it was last stat'ed (0: not yet). */
+  lastStatAt: number;
   /** When to look at it again. */
   checkAt: number;
   /** It appeared by a rename (an event, with no write after it): taken without waiting to settle. */
@@ -92,7 +96,8 @@ export class FolderScanner implements AsyncIterable<string> {
     if (process.platform === 'linux') this.watchFolder('');
     else this.watchTree();
     await this.rescan();
-    const tickMs = Math.min(250, Math.max(20, Math.floor(this.options.settleMs / 4)));
+    // How late a complete file may be seen so, at most: a tenth of the settle time, 20 to 100 ms.
+    const tickMs = Math.min(100, Math.max(20, Math.floor(this.options.settleMs / 10)));
     this.ticker = setInterval(() => void this.tick(), tickMs);
     this.rescanner = setInterval(() => void this.rescan(), this.options.rescanMs);
   }
@@ -177,6 +182,7 @@ export class FolderScanner implements AsyncIterable<string> {
     const known = this.candidates.get(path);
     if (known) {
       known.checkAt = 0;
+      known.lastEventAt = Date.now();
       // A write after the rename: it is being written, so it settles like any other.
       if (event === 'change') known.renamedAt = undefined;
       return;
@@ -195,7 +201,7 @@ export class FolderScanner implements AsyncIterable<string> {
 
   private notice(path: string, renamed: boolean): void {
     const now = Date.now();
-    this.candidates.set(path, { size: -1, mtimeMs: -1, stableSince: now, checkAt: 0, renamedAt: renamed ? now : undefined, fresh: true });
+    this.candidates.set(path, { size: -1, mtimeMs: -1, stableSince: now, lastEventAt: now, lastStatAt: 0, checkAt: 0, renamedAt: renamed ? now : undefined, fresh: true });
   }
 
   /** Looks at the candidates due, and hands on those that are complete. */
@@ -244,8 +250,11 @@ export class FolderScanner implements AsyncIterable<string> {
       candidate.fresh = false;
       candidate.size = info.size;
       candidate.mtimeMs = info.mtimeMs;
-      candidate.stableSince = now;
+      // It changed when its last event came, if one came since the last look; else (events lost, as on a
+      // network file system) it may have changed just now.
+      candidate.stableSince = candidate.lastEventAt > candidate.lastStatAt ? candidate.lastEventAt : now;
     }
+    candidate.lastStatAt = now;
     const renamedIn = candidate.renamedAt !== undefined;
     const complete = info.size > 0 && (renamedIn ? now - (candidate.renamedAt ?? now) >= RENAME_QUIET_MS : now - candidate.stableSince >= this.options.settleMs);
     if (complete && !changed) {
