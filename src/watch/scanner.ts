@@ -93,8 +93,6 @@ export class FolderScanner implements AsyncIterable<string> {
 
   /** Lists the folder (files present are taken like new ones), then watches it. */
   async start(): Promise<void> {
-    if (process.platform === 'linux') this.watchFolder('');
-    else this.watchTree();
     await this.rescan();
     // How late a complete file may be seen so, at most: a tenth of the settle time, 20 to 100 ms.
     const tickMs = Math.min(100, Math.max(20, Math.floor(this.options.settleMs / 10)));
@@ -274,6 +272,9 @@ export class FolderScanner implements AsyncIterable<string> {
    * is taken again, and what left the folder is forgotten.
    */
   rescan(): Promise<void> {
+    // The folder's own watcher ends when the folder is removed: one is set again once it is back.
+    if (process.platform === 'linux') this.watchFolder('');
+    else if (!this.watchers.has('')) this.watchTree();
     this.scanning ??= this.listFolder('').then(
       (seen) => {
         this.scanning = undefined;
