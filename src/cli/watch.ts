@@ -153,15 +153,6 @@ async function watchWith(
     },
   });
   const quiet = Boolean(options.quiet);
-  if (!quiet) {
-    const after = (action: Timing['onSuccess']) => (typeof action === 'object' ? `move to ${action.moveTo}` : action);
-    terminal.err(
-      terminal.color.dim(
-        `linkface watch: watching ${shownName(dir)} (settle ${formatDuration(timing.settleMs)}, rescan every ${formatDuration(timing.rescanMs)}; ` +
-          `on success ${after(timing.onSuccess)}, on failure ${after(timing.onFailure)}; manifest ${shownName(store.path)}). Stop with Ctrl-C or SIGTERM.`,
-      ),
-    );
-  }
   watch = await FolderWatch.start(
     dir,
     { sender, retries: settings.retries.value, concurrency: settings.concurrency.value, redact },
@@ -186,6 +177,16 @@ async function watchWith(
       onProblem: (message) => report.say(terminal.color.yellow(`warning: ${shown(message)}`)),
     },
   );
+  // Said once the folder is being watched: a file dropped from now on is seen.
+  if (!quiet) {
+    const after = (action: Timing['onSuccess']) => (typeof action === 'object' ? `move to ${action.moveTo}` : action);
+    terminal.err(
+      terminal.color.dim(
+        `linkface watch: watching ${shownName(dir)} (settle ${formatDuration(timing.settleMs)}, rescan every ${formatDuration(timing.rescanMs)}; ` +
+          `on success ${after(timing.onSuccess)}, on failure ${after(timing.onFailure)}; manifest ${shownName(store.path)}). Stop with Ctrl-C or SIGTERM.`,
+      ),
+    );
+  }
   await report.begin([], Number.POSITIVE_INFINITY);
   // On a terminal the live line shows the same all the time; in logs, one line a minute.
   const ticker = terminal.interactive || quiet ? undefined : setInterval(() => {

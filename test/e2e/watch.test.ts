@@ -118,17 +118,17 @@ describe('linkface watch', () => {
 
   it('a file renamed in is taken at once; hidden and temporary names are never taken', async () => {
     const server = await sandboxWith();
-    const watcher = startWatch(server, ['--settle', '10s', '--rescan', '1s']);
+    const watcher = startWatch(server, ['--settle', '30s', '--rescan', '1s']);
     await waitFor(() => /watching in/.test(watcher.stderr()), 10_000, 'the watcher to start', watcher);
     for (const name of ['.hidden.bin', 'x.tmp', 'x.part', 'x.partial', 'x.crdownload', '~lock.bin']) writeFileSync(join(dir, 'in', name), `never ${name}`);
-    // Written in place: it has to settle (10 s), so it is not taken during this test.
+    // Written in place: it has to settle (30 s), so it is not taken during this test.
     writeFileSync(join(dir, 'in', 'written.bin'), 'written in place');
     writeFileSync(join(dir, 'in', '.renamed.bin.part'), 'renamed in once complete');
     renameSync(join(dir, 'in', '.renamed.bin.part'), join(dir, 'in', 'renamed.bin'));
     const renamedAt = Date.now();
-    await waitFor(() => server.uploads().length > 0, 8_000, 'the renamed file to be uploaded', watcher);
-    // Well before the 10 s settle time: taken because it was renamed in.
-    expect(Date.now() - renamedAt).toBeLessThan(8_000);
+    await waitFor(() => server.uploads().length > 0, 20_000, 'the renamed file to be uploaded', watcher);
+    // Well before the 30 s settle time: taken because it was renamed in.
+    expect(Date.now() - renamedAt).toBeLessThan(20_000);
     await sleep(1500);
     expect(server.requests.map((request) => request.file?.sha256)).toEqual([sha256('renamed in once complete')]);
     expect(lines(watcher.stdout())).toEqual([`${server.uploads()[0]?.livenessDataId}\tin/renamed.bin`]);
