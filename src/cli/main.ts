@@ -53,6 +53,7 @@ Examples:
   $ linkface upload ./liveness.bin                 prints the liveness_data_id
   $ ID=$(linkface upload "$FILE") || exit $?       in a shell script
   $ linkface upload --sandbox fixtures/liveness    try it against the embedded sandbox
+  $ linkface watch ./incoming/ --manifest m.ndjson  upload each file dropped into a folder, once
   $ linkface explain RATE_LIMIT_EXCEEDED           what an error code means and what to do
 
 Credentials: --api-id, LINKFACE_API_ID / LINKFACE_API_SECRET(_FILE), or an rc file (.linkfacerc).
