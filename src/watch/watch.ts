@@ -108,8 +108,11 @@ export class FolderWatch {
     const root = resolve(cwd, dir);
     const info = await stat(root).catch(() => undefined);
     if (!info?.isDirectory()) throw new UsageError(`${dir} is not a folder: linkface watch needs the folder to watch.`);
-    const onSuccess = options.onSuccess ?? 'keep';
-    const onFailure = options.onFailure ?? 'keep';
+    // Move folders are relative to `cwd` when one is given (as paths in output stay as given otherwise).
+    const inCwd = <T extends AfterUpload>(action: T): T =>
+      typeof action === 'object' && options.cwd !== undefined ? ({ moveTo: resolve(cwd, action.moveTo) } as T) : action;
+    const onSuccess = inCwd(options.onSuccess ?? 'keep');
+    const onFailure = inCwd(options.onFailure ?? 'keep');
     const moves = [onSuccess, onFailure].flatMap((action) => (typeof action === 'object' ? [resolve(cwd, action.moveTo)] : []));
     if (moves.includes(root)) throw new UsageError('A move:<dir> folder must not be the watched folder itself.');
     const excluded = [...moves, ...(options.store instanceof ManifestStore ? [resolve(cwd, options.store.path)] : [])];
