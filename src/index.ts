@@ -16,7 +16,8 @@ export {
   uploadAll,
   UploadBatch,
 } from './engine/client.js';
-export { ManifestStore } from './engine/manifest.js';
+export { ManifestStore, type UnfinishedUpload } from './engine/manifest.js';
+export type { AccountPauseEvent } from './engine/pause.js';
 export { type ResultRecord, toResultRecord, type UploadResult } from './engine/run.js';
 export type { EarlierUpload, ResultsStore } from './engine/store.js';
 export type { ResultTally } from './engine/tally.js';
@@ -37,3 +38,4 @@ export { API_ERROR_STATUSES, type ResultStatus, STATUS_TABLE, TOOL_STATUSES } fr
 export type { UploadJob } from './inputs/check.js';
 export { parseShard, type Shard } from './inputs/shard.js';
 export { type ReceivedRequest, type Sandbox, type SandboxOptions, type ScriptedResponse, startSandbox } from './sandbox/index.js';
+export { type AfterUpload, type FolderWatch, type WatchCounts, type WatchOptions, type WatchResult } from './watch/watch.js';

@@ -12,10 +12,10 @@ const GRACE_MS = 2000;
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', ...(process.platform === 'win32' ? (['SIGBREAK'] as const) : [])];
 
 /**
- * First Ctrl-C / SIGTERM: start nothing new, let uploads in flight finish for up to 2 s, then abandon them.
- * A second one exits at once.
+ * First Ctrl-C / SIGTERM: start nothing new, let uploads in flight finish for up to 2 s (`graceMs`), then
+ * abandon them. A second one exits at once. `stopping` is what the first one's line says is happening.
  */
-export function watchInterrupts(terminal: Terminal) {
+export function watchInterrupts(terminal: Terminal, { graceMs = GRACE_MS, stopping = 'interrupted' } = {}) {
   const stop = new AbortController();
   const cancel = new AbortController();
   // Each upload in flight listens on these; a batch has many more than Node's default warning level.
@@ -26,9 +26,9 @@ export function watchInterrupts(terminal: Terminal) {
       terminal.err('linkface: interrupted again; exiting now.');
       process.exit(ExitCode.Interrupted);
     }
-    terminal.err(`linkface: interrupted; finishing uploads in flight (at most ${GRACE_MS / 1000} s). Press Ctrl-C again to quit at once.`);
+    terminal.err(`linkface: ${stopping}; finishing uploads in flight (at most ${graceMs / 1000} s). Press Ctrl-C again to quit at once.`);
     stop.abort();
-    timer = setTimeout(() => cancel.abort(), GRACE_MS);
+    timer = setTimeout(() => cancel.abort(), graceMs);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return {

@@ -53,6 +53,7 @@ Examples:
   $ linkface upload ./liveness.bin                 prints the liveness_data_id
   $ ID=$(linkface upload "$FILE") || exit $?       in a shell script
   $ linkface upload --sandbox fixtures/liveness    try it against the embedded sandbox
+  $ linkface watch ./incoming/ --manifest m.ndjson  upload each file dropped into a folder, once
   $ linkface explain RATE_LIMIT_EXCEEDED           what an error code means and what to do
   $ linkface doctor                                why an upload cannot reach the endpoint
 
@@ -98,6 +99,44 @@ Examples:
     .action(async (inputs: string[], options: Record<string, unknown>) => {
       const { runUploadCommand } = await import('./upload.js');
       setExit(await runUploadCommand(inputs, options));
+    });
+
+  const watch = program
+    .command('watch')
+    .description('upload each file that lands in a folder once it is complete, and print its liveness_data_id; runs until stopped')
+    .argument('<dir>', 'the folder to watch (recursively)');
+  addSettingsOptions(watch)
+    .option('--manifest <file>', 'required: where every result is recorded, so that a restart sends nothing twice and misses nothing')
+    .option('--settle <duration>', 'a file unchanged (size and modification time) this long is complete; renamed-in files are taken at once', '2s')
+    .option('--rescan <duration>', 'list the whole folder this often, besides file-system events', '30s')
+    .option('--on-success <action>', 'after an upload: keep, delete or move:<dir> (with <name>.json beside the file)', 'keep')
+    .option('--on-failure <action>', 'after a failed upload: keep (not taken again until it changes) or move:<dir>', 'keep')
+    .option('--include <glob>', 'only take files that match (repeatable)', collect, [])
+    .option('--exclude <glob>', 'never take files that match (repeatable)', collect, [])
+    .option('--grace <duration>', 'on SIGTERM/Ctrl-C, how long uploads in flight may take to finish', '10s')
+    .option('--status <duration>', 'a status line this often on stderr when it is not a terminal', '1m')
+    .option('--allow-http', 'allow a plain http:// endpoint that is not loopback (the secret travels in clear)')
+    .option('--sandbox', 'upload to an embedded sandbox started in-process: no account, no network')
+    .option('--json', 'print one JSON object per file on stdout (NDJSON)')
+    .option('-q, --quiet', 'no status lines; errors still go to stderr')
+    .option('-v, --verbose', 'one stderr line per HTTP attempt (secrets redacted)')
+    .option('--no-color', 'no colour in messages')
+    .addOption(langOption())
+    .addHelpText(
+      'after',
+      `
+Hidden and temporary names are never taken: .*, *.tmp, *.part, *.partial, *.crdownload, ~*.
+Account errors (wrong or expired key, no permission, quota) pause uploading and re-check with backoff.
+SIGTERM or Ctrl-C: nothing new starts, uploads in flight finish (--grace), exit 0.
+
+Examples:
+  $ linkface watch ./incoming/ --manifest uploaded.ndjson
+  $ linkface watch ./incoming/ --manifest uploaded.ndjson --on-success move:./uploaded/ --on-failure move:./failed/
+  $ linkface watch /data/in --manifest /data/uploaded.ndjson --on-success delete --include '*.bin' --json`,
+    )
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { runWatchCommand } = await import('./watch.js');
+      setExit(await runWatchCommand(dir, options as unknown as import('./watch.js').WatchCommandOptions));
     });
 
   program

@@ -25,6 +25,26 @@ export interface ReportOptions {
   readonly origins: Partial<Record<SettingName, string>>;
   /** host:port of the endpoint, for verbose attempt lines. */
   readonly host: string;
+  /** The live line's text, for a run without a known total (a watched folder). */
+  readonly live?: () => string;
+  /** More fields for a result's `--json` line. */
+  readonly extra?: (result: UploadResult) => Readonly<Record<string, unknown>>;
+}
+
+/** The report options a command's flags give, for uploads to `uploadUrl`. */
+export function reportOptionsFrom(
+  flags: { json?: boolean; quiet?: boolean; verbose?: boolean; lang?: Lang },
+  origins: Partial<Record<SettingName, string>>,
+  uploadUrl: string,
+): ReportOptions {
+  return {
+    json: Boolean(flags.json),
+    quiet: Boolean(flags.quiet),
+    verbose: Boolean(flags.verbose),
+    lang: flags.lang ?? 'en',
+    origins,
+    host: new URL(uploadUrl).host,
+  };
 }
 
 /** Renders an upload run as it happens. One implementation; the mode decides what each event prints. */
@@ -125,7 +145,7 @@ export class UploadReport {
     this.tally.add(result);
     this.retrying.delete(result.input);
     if (this.options.json) {
-      this.writeRecord(toResultRecord(result));
+      this.writeRecord({ ...toResultRecord(result), ...this.options.extra?.(result) });
     } else if (result.ok && result.livenessDataId) {
       // The id was checked when it arrived (or when the manifest was read): it is one printable line.
       this.writeData(this.total === 1 ? result.livenessDataId : `${result.livenessDataId}\t${shownName(result.input)}`);
@@ -207,6 +227,7 @@ export class UploadReport {
   private progressText(): string {
     const waiting = this.waiting && this.waiting.until > Date.now() ? this.waiting : undefined;
     if (!waiting) this.waiting = undefined;
+    if (this.options.live) return `${this.options.live()}${waiting ? ` · ${waiting.what}` : ''}`;
     if (this.total === 1) return `Uploading ${shownName(this.firstInput)}${waiting ? ` · ${waiting.what}` : ''}`;
     const { count: finished, failed, bytes } = this.tally;
     const elapsed = (Date.now() - this.started) / 1000;
@@ -225,7 +246,7 @@ export class UploadReport {
   }
 
   /** A line for people on stderr, kept clear of the spinner. */
-  private say(line: string): void {
+  say(line: string): void {
     this.spinner?.clear();
     this.terminal.err(line);
     this.spinner?.render();

@@ -11,7 +11,7 @@ import { ExitCode, exitCodeFor } from './exit.js';
 import { type Interruption, watchInterrupts } from './interrupts.js';
 import { printDryRun, reportInvalidInputs } from './messages.js';
 import { checkUploadOptions, type UploadCommandOptions } from './upload-options.js';
-import { UploadReport } from './report.js';
+import { reportOptionsFrom, UploadReport } from './report.js';
 import { loadSettings } from './settings.js';
 import { openEndpoint } from './endpoint.js';
 import { keepWebAssemblyAtBaselineTierForFewUploads } from './wasm-tier.js';
@@ -71,9 +71,7 @@ async function uploadWithClient(
   keepWebAssemblyAtBaselineTierForFewUploads(plan.jobs.length);
   const endpoint = await openEndpoint(settings, options, origins, ca, terminal);
   try {
-    const { json, quiet, verbose, lang = 'en' } = options;
-    const host = new URL(endpoint.client.uploadUrl).host;
-    const report = new UploadReport(terminal, { json: Boolean(json), quiet: Boolean(quiet), verbose: Boolean(verbose), lang, origins, host });
+    const report = new UploadReport(terminal, reportOptionsFrom(options, origins, endpoint.client.uploadUrl));
     await report.begin(plan.jobs, plan.invalid.length);
     const batch = {
       retries: settings.retries.value,

@@ -70,6 +70,37 @@ export async function uploadPlan(plan: UploadPlan, sender: UploadSender, options
   return options.keepResults === false ? results : [...skipped, ...results];
 }
 
+/**
+ * Uploads inputs as they come from an iterable that may never end (the files of a watched folder): each is
+ * checked as it is taken (a file or a URL; folders and patterns are not expanded here), an invalid one
+ * becomes a SKIPPED result, and the rest go through `runUploads` with its store, retries and rate adaptation.
+ * Nothing is held per input once it settled, besides the digest that same-content deduplication keeps.
+ */
+export async function uploadStream(
+  inputs: AsyncIterable<string> | Iterable<string>,
+  sender: UploadSender,
+  options: RunOptions & { readonly cwd?: string; readonly maxSizeBytes?: number },
+  hooks: UploadHooks = {},
+): Promise<void> {
+  const check = { maxSize: options.maxSizeBytes ?? MAX_SIZE_BYTES, cwd: options.cwd };
+  async function* jobs(): AsyncGenerator<UploadJob> {
+    for await (const input of inputs) {
+      const checked = await checkInputList([input], check);
+      const [job] = checked.jobs;
+      if (job) {
+        yield job;
+        continue;
+      }
+      for (const problem of checked.problems) {
+        const result = skippedResult(problem);
+        await options.store?.record(result);
+        hooks.onResult?.(result);
+      }
+    }
+  }
+  await runUploads(jobs(), sender, { ...options, keepResults: false }, hooks);
+}
+
 /** An invalid input passed over on request (`skipInvalid`): reported, never sent. */
 export function skippedResult(problem: InputProblem): UploadResult {
   return {

@@ -1,7 +1,9 @@
 import { EndpointClient } from '../api/client.js';
 import { UploadError } from '../errors.js';
-import { type PlanOptions, planUploads, uploadPlan } from './batch.js';
+import { UsageError } from '../errors.js';
+import { type PlanOptions, planUploads, uploadPlan, uploadStream } from './batch.js';
 import type { UploadResult } from './run.js';
+import { FolderWatch, type WatchOptions } from '../watch/watch.js';
 import type { ResultsStore } from './store.js';
 import { ResultTally } from './tally.js';
 import { failureBudget } from './stop.js';
@@ -48,13 +50,16 @@ export const DEFAULT_ENDPOINT = 'https://cloudapi.linkface.cn';
 /**
  * The uploads of one batch as they settle, in the order they settle: iterate it with `for await`. Its
  * `summary` counts them as they come (uploaded, resumed, skipped, failed by status, not attempted); `done()`
- * resolves with it once every input settled.
+ * resolves with it once every input settled. Results wait to be iterated; a caller that takes them from
+ * `onResult` and calls `done()` without iterating holds none (a batch that never ends stays small).
  */
 export class UploadBatch implements AsyncIterable<UploadResult> {
   readonly summary = new ResultTally();
   private readonly settled: UploadResult[] = [];
   private readonly finished: Promise<unknown>;
   private ended = false;
+  private iterated = false;
+  private buffering = true;
   private wake: (() => void) | undefined;
 
   /** `run` uploads, handing each result to its callback; the batch starts at once. */
@@ -65,13 +70,14 @@ export class UploadBatch implements AsyncIterable<UploadResult> {
     };
     this.finished = run((result) => {
       this.summary.add(result);
-      this.settled.push(result);
+      if (this.buffering) this.settled.push(result);
       this.wake?.();
     });
     this.finished.then(ended, ended);
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<UploadResult> {
+    this.iterated = true;
     for (;;) {
       const next = this.settled.shift();
       if (next) {
@@ -91,6 +97,10 @@ export class UploadBatch implements AsyncIterable<UploadResult> {
 
   /** Resolves with the summary once every input settled; rejects if the batch could not run (invalid inputs). */
   async done(): Promise<ResultTally> {
+    if (!this.iterated) {
+      this.buffering = false;
+      this.settled.length = 0;
+    }
     await this.finished;
     return this.summary;
   }
@@ -122,9 +132,54 @@ export class LinkfaceClient {
    * Uploads files, folders, glob patterns, URLs and `-` (standard input). Every input is checked first: an
    * invalid one fails the batch with an InvalidInputsError listing all problems (nothing sent) unless
    * `skipInvalid`. Per-input failures are results with `ok: false`, never exceptions.
+   *
+   * Given an async iterable (which may never end), files and URLs are checked and uploaded as they come, an
+   * invalid one reported SKIPPED; `include`, `exclude`, `filesFrom` and `shard` do not apply, and a share of
+   * the batch cannot be a `maxFailures`.
    */
-  uploadAll(inputs: readonly string[], batch: BatchOptions = {}): UploadBatch {
+  uploadAll(inputs: readonly string[] | AsyncIterable<string>, batch: BatchOptions = {}): UploadBatch {
+    if (Symbol.asyncIterator in inputs) return new UploadBatch((onResult) => this.stream(inputs, batch, onResult));
     return new UploadBatch((onResult) => this.run(inputs, batch, onResult, false));
+  }
+
+  /**
+   * Watches a folder: each file is uploaded once it is complete (unchanged for `settleMs`, or renamed in),
+   * through this client, its result recorded in `store`, and the file then kept, deleted or moved. Runs
+   * until `signal` aborts; account errors pause it (see `onPause`) rather than fail files.
+   */
+  watch(dir: string, options: WatchOptions): Promise<FolderWatch> {
+    return FolderWatch.start(dir, { sender: this.endpoint, retries: this.options.retries ?? 3, concurrency: this.options.concurrency ?? 4 }, options);
+  }
+
+  private async stream(inputs: AsyncIterable<string>, batch: BatchOptions, onResult: (result: UploadResult) => void): Promise<void> {
+    if (typeof batch.maxFailures === 'string') throw new UsageError('maxFailures of an endless batch must be a number of inputs, not a share.');
+    await uploadStream(
+      inputs,
+      this.endpoint,
+      {
+        ...this.runOptions(batch),
+        keepResults: false,
+        cwd: batch.cwd,
+        maxSizeBytes: batch.maxSizeBytes,
+        maxFailures: batch.maxFailures === undefined ? undefined : failureBudget(String(batch.maxFailures), 0),
+      },
+      {
+        onResult: (result) => {
+          onResult(result);
+          batch.onResult?.(result);
+        },
+      },
+    );
+  }
+
+  private runOptions(batch: BatchOptions) {
+    return {
+      retries: this.options.retries ?? 3,
+      concurrency: this.options.concurrency ?? 4,
+      stopSignal: batch.signal,
+      cancelSignal: batch.cancelSignal,
+      store: batch.store,
+    };
   }
 
   /** `uploadAll`, collected: one result per input, in the inputs' order (invalid ones first, with `skipInvalid`). */
@@ -135,11 +190,7 @@ export class LinkfaceClient {
   private async run(inputs: readonly string[], batch: BatchOptions, onResult: (result: UploadResult) => void, keepResults: boolean): Promise<UploadResult[]> {
     const plan = await planUploads(inputs, batch);
     const options = {
-      retries: this.options.retries ?? 3,
-      concurrency: this.options.concurrency ?? 4,
-      stopSignal: batch.signal,
-      cancelSignal: batch.cancelSignal,
-      store: batch.store,
+      ...this.runOptions(batch),
       keepResults,
       maxFailures: batch.maxFailures === undefined ? undefined : failureBudget(String(batch.maxFailures), plan.jobs.length + plan.invalid.length),
     };

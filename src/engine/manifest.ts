@@ -14,24 +14,34 @@ export class ManifestStore implements ResultsStore {
   readonly path: string;
   /** Lines of the manifest that `--resume` could not use (see `UploadedIndex`). */
   readonly unreadableLines: number;
+  /**
+   * With `journal`: uploads an earlier run started (a `"sending":true` line) and never recorded a result for,
+   * because it was killed or crashed meanwhile. The server may have stored them: sending one again may store
+   * it twice.
+   */
+  readonly unfinished: readonly UnfinishedUpload[];
   private readonly index: UploadedIndex | undefined;
   private readonly fd: number | undefined;
   private readonly redact: Redact | undefined;
+  private readonly journal: boolean;
 
-  private constructor(path: string, index: UploadedIndex | undefined, fd: number | undefined, redact: Redact | undefined) {
+  private constructor(path: string, index: UploadedIndex | undefined, fd: number | undefined, options: { redact?: Redact; journal?: boolean }) {
     this.path = path;
     this.index = index;
     this.unreadableLines = index?.unreadableLines ?? 0;
+    this.unfinished = index?.unfinished ?? [];
     this.fd = fd;
-    this.redact = redact;
+    this.redact = options.redact;
+    this.journal = Boolean(options.journal);
   }
 
   /**
    * Opens a manifest: read first when `resume` (a missing file is an empty one: the first run of a batch),
    * then opened for appending unless `write` is false (a dry run changes nothing). `redact` takes the API
-   * secret out of every value written (a file name may hold it too).
+   * secret out of every value written (a file name may hold it too). `journal` also writes a line
+   * (`"sending":true`, no `ok`) as each upload starts, so that a later run can tell which ones a crash cut off.
    */
-  static async open(path: string, options: { resume?: boolean; write?: boolean; redact?: Redact } = {}): Promise<ManifestStore> {
+  static async open(path: string, options: { resume?: boolean; write?: boolean; redact?: Redact; journal?: boolean } = {}): Promise<ManifestStore> {
     const index = options.resume ? await readManifest(path) : undefined;
     let fd: number | undefined;
     if (options.write ?? true) {
@@ -41,7 +51,7 @@ export class ManifestStore implements ResultsStore {
         throw new UsageError(`Cannot open the manifest ${path} for writing: ${(error as { code?: string }).code ?? String(error)}.`);
       }
     }
-    return new ManifestStore(path, index, fd, options.redact);
+    return new ManifestStore(path, index, fd, options);
   }
 
   uploadedBefore(job: UploadJob): EarlierUpload | undefined {
@@ -52,6 +62,12 @@ export class ManifestStore implements ResultsStore {
   record(result: UploadResult): void {
     if (this.fd === undefined || result.resumed) return;
     writeSync(this.fd, `${jsonLine(toResultRecord(result), this.redact)}\n`);
+  }
+
+  sending(job: UploadJob): void {
+    if (this.fd === undefined || !this.journal) return;
+    const line = { input: job.input, kind: job.kind, sha256: job.sha256, bytes: job.bytes, sending: true, at: new Date().toISOString() };
+    writeSync(this.fd, `${jsonLine(line, this.redact)}\n`);
   }
 
   close(): void {
@@ -68,6 +84,16 @@ export interface UploadedIndex {
    * one (control characters, only white space): ignored, and counted here.
    */
   readonly unreadableLines: number;
+  /** Uploads started (`"sending":true`) with no result recorded after: see `ManifestStore.unfinished`. */
+  readonly unfinished: readonly UnfinishedUpload[];
+}
+
+/** An upload a run started and never recorded a result for. */
+export interface UnfinishedUpload {
+  readonly input: string;
+  readonly sha256?: string;
+  /** When it was sent, ISO 8601. */
+  readonly at: string;
 }
 
 /** Reads a manifest for `--resume`; a missing file is an empty one (the first run of a batch). */
@@ -75,6 +101,9 @@ export async function readManifest(path: string): Promise<UploadedIndex> {
   const bySha256 = new Map<string, string>();
   const byUrl = new Map<string, string>();
   let unreadableLines = 0;
+  // Started uploads by input and content, removed when a result for the same input and content follows.
+  const started = new Map<string, UnfinishedUpload>();
+  const key = (record: { input: string; sha256?: string }) => `${record.sha256 ?? ''}\n${record.input}`;
   try {
     // node:readline is loaded here, for --resume only: every upload loads this module.
     const { createInterface } = process.getBuiltinModule('node:readline');
@@ -82,15 +111,23 @@ export async function readManifest(path: string): Promise<UploadedIndex> {
     for await (const line of lines) {
       if (line.trim() === '') continue;
       const record = parseRecord(line);
-      if (!record) unreadableLines++;
-      else if (record.ok && record.id && record.kind === 'url') byUrl.set(normalizeUrl(record.input), record.id);
+      if (!record) {
+        unreadableLines++;
+        continue;
+      }
+      if (record.sending) {
+        started.set(key(record), { input: record.input, sha256: record.sha256, at: record.at ?? '' });
+        continue;
+      }
+      started.delete(key(record));
+      if (record.ok && record.id && record.kind === 'url') byUrl.set(normalizeUrl(record.input), record.id);
       else if (record.ok && record.id && record.sha256) bySha256.set(record.sha256, record.id);
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code !== 'ENOENT') throw new UsageError(`Cannot read the manifest ${path}: ${code ?? String(error)}.`);
   }
-  return { bySha256, byUrl, unreadableLines };
+  return { bySha256, byUrl, unreadableLines, unfinished: [...started.values()] };
 }
 
 /** The id a manifest already holds for this job, if it was uploaded before. */
@@ -105,6 +142,8 @@ interface ManifestRecord {
   sha256?: string;
   ok: boolean;
   id?: string;
+  sending: boolean;
+  at?: string;
 }
 
 function parseRecord(line: string): ManifestRecord | undefined {
@@ -121,6 +160,8 @@ function parseRecord(line: string): ManifestRecord | undefined {
       sha256: typeof value.sha256 === 'string' ? value.sha256 : undefined,
       ok: value.ok === true,
       id: typeof value.liveness_data_id === 'string' ? value.liveness_data_id : undefined,
+      sending: value.sending === true,
+      at: typeof value.at === 'string' ? value.at : undefined,
     };
   } catch {
     return undefined;

@@ -6,6 +6,7 @@ import { READ_WHOLE_BYTES, type UploadJob, withDigest } from '../inputs/check.js
 import { forEachConcurrently } from '../pool.js';
 import { SameContentUploads, sameContentResult } from './dedupe.js';
 import { RateGovernor } from './governor.js';
+import { AccountPause, type AccountPauseEvent } from './pause.js';
 import { decideRetry, type RetryDecision } from './retry.js';
 import { BatchStop } from './stop.js';
 import { type ResultsStore, resumedResult } from './store.js';
@@ -51,6 +52,10 @@ export interface UploadHooks {
   onStart?(job: UploadJob): void;
   onAttempt?(event: AttemptEvent): void;
   onResult?(result: UploadResult): void;
+  /** With `accountErrors: 'pause'`: an account error paused uploading, or a check found it still failing. */
+  onPause?(event: AccountPauseEvent): void;
+  /** With `accountErrors: 'pause'`: the check got through; uploads go on. */
+  onResume?(): void;
 }
 
 export interface RunOptions {
@@ -85,6 +90,13 @@ export interface RunOptions {
    * that fails every file need not cost one call per file. `given` is how the user wrote it (`10`, `5%`).
    */
   readonly maxFailures?: { readonly limit: number; readonly given: string };
+  /**
+   * What an account error (UNAUTHORIZED, KEY_EXPIRED, NO_PERMISSION, OUT_OF_QUOTA) does. 'stop' (default): no
+   * new upload starts and the rest are NOT_ATTEMPTED. 'pause', for a batch that does not end (a watched folder):
+   * no upload starts until a check (the same upload, sent again after a growing wait) gets through; no input
+   * fails for it.
+   */
+  readonly accountErrors?: 'stop' | 'pause';
 }
 
 /** A failure that counts against the budget: an upload that did not succeed (not one skipped or not attempted). */
@@ -118,6 +130,7 @@ export async function runUploads(
     hooks,
     stopReason: () => stop.reason ?? 'the batch stopped',
     accountFailed: (status) => stop.stop(`the account cannot upload (${status})`),
+    pause: options.accountErrors === 'pause' ? new AccountPause() : undefined,
   };
 
   /** Hash, then: stopped, a duplicate, uploaded before, or a new upload. */
@@ -144,6 +157,7 @@ export async function runUploads(
     const earlier = await options.store?.uploadedBefore(job);
     if (earlier) return resumedResult(job, earlier);
     hooks.onStart?.(job);
+    await options.store?.sending?.(job);
     const upload = uploadWithRetries(job, context);
     sameContent.track(job.sha256, upload);
     return upload;
@@ -176,6 +190,8 @@ interface AttemptContext {
   readonly stopReason: () => string;
   /** Called at once on an account error, before any other upload can take the freed slot. */
   readonly accountFailed: (status: string) => void;
+  /** With `accountErrors: 'pause'`: account errors pause uploading instead of stopping the batch. */
+  readonly pause: AccountPause | undefined;
 }
 
 async function uploadWithRetries(job: UploadJob, context: AttemptContext): Promise<UploadResult> {
@@ -203,27 +219,58 @@ function ownSignal(batch: AbortSignal | undefined): { signal: AbortSignal | unde
 }
 
 async function attemptUntilSettled(job: UploadJob, context: AttemptContext, cancelSignal: AbortSignal | undefined): Promise<UploadResult> {
-  const { sender, governor, options, batchSignal, hooks, stopReason } = context;
+  const { sender, governor, options, batchSignal, hooks, stopReason, pause } = context;
   const started = Date.now();
   let last: AttemptOutcome | undefined;
+  // Requests sent; `attempt` counts only those that were not account errors met while pausing (see AccountPause).
+  let sent = 0;
+  let checking = false;
   for (let attempt = 1; ; attempt++) {
     // The batch stopped while this input waited for its turn: it ends as it stood.
-    if (!(await governor.acquire(batchSignal))) {
-      return last ? settle(job, last, attempt - 1, started) : notAttempted(job, stopReason());
+    const mayStart = checking || !pause || (await pause.open(batchSignal));
+    if (!mayStart || !(await governor.acquire(batchSignal))) {
+      return last && !(pause && isAccountStatus(last.status)) ? settle(job, last, sent, started) : notAttempted(job, stopReason(), sent);
+    }
+    // Paused while this upload waited for its slot: only the check goes to the server.
+    if (pause?.isPaused && !checking) {
+      governor.release('other');
+      attempt--;
+      continue;
     }
     const attemptStarted = Date.now();
     const outcome = await sender.send(job.payload, cancelSignal);
-    if (isAccountStatus(outcome.status)) context.accountFailed(outcome.status);
+    sent++;
+    const accountError = isAccountStatus(outcome.status);
+    if (accountError && !pause) context.accountFailed(outcome.status);
     governor.release(outcome.ok ? 'ok' : outcome.status === 'RATE_LIMIT_EXCEEDED' ? 'rate-limited' : 'other');
     last = outcome;
+    if (pause && accountError) {
+      // Paused: this upload either makes the next check (after the wait) or waits for the one that does.
+      attempt--;
+      const wait = pause.failed(outcome, checking);
+      checking = wait !== undefined;
+      if (!wait) continue;
+      hooks.onPause?.(wait);
+      try {
+        await sleep(Math.max(0, wait.recheckAt - Date.now()), undefined, { signal: batchSignal });
+      } catch {
+        return notAttempted(job, stopReason(), sent);
+      }
+      continue;
+    }
+    if (checking) {
+      checking = false;
+      pause?.resume();
+      hooks.onResume?.();
+    }
     const decision = decideRetry(outcome, attempt, options.retries, options.random);
     hooks.onAttempt?.({ job, attempt, outcome, ms: Date.now() - attemptStarted, decision });
-    if (!decision.retry || batchSignal.aborted) return settle(job, outcome, attempt, started);
+    if (!decision.retry || batchSignal.aborted) return settle(job, outcome, sent, started);
     try {
       await sleep(decision.delayMs, undefined, { signal: batchSignal });
     } catch {
       // The batch stopped while this input waited to retry: it ends with its last outcome.
-      return settle(job, outcome, attempt, started);
+      return settle(job, outcome, sent, started);
     }
   }
 }
@@ -244,14 +291,14 @@ function settle(job: UploadJob, outcome: AttemptOutcome, attempts: number, start
   };
 }
 
-function notAttempted(job: UploadJob, why: string): UploadResult {
+function notAttempted(job: UploadJob, why: string, attempts = 0): UploadResult {
   return {
     ...identity(job),
     ok: false,
     status: 'NOT_ATTEMPTED',
-    reason: `not started: ${why}`,
+    reason: attempts === 0 ? `not started: ${why}` : `not uploaded: ${why} while uploading was paused by an account error`,
     retryable: true,
-    attempts: 0,
+    attempts,
     ms: 0,
     at: new Date().toISOString(),
   };

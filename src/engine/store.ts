@@ -19,6 +19,11 @@ export interface ResultsStore {
   uploadedBefore(job: UploadJob): EarlierUpload | undefined | Promise<EarlierUpload | undefined>;
   /** Keeps one settled result (uploaded or not). Inputs found by `uploadedBefore` are not recorded again. */
   record(result: UploadResult): void | Promise<void>;
+  /**
+   * Optional: called just before a job is first sent. A store that keeps it can tell, after a crash, which
+   * uploads were sent and never recorded: they may have been stored (see `ManifestStore.unfinished`).
+   */
+  sending?(job: UploadJob): void | Promise<void>;
 }
 
 /** The result for an input an earlier run uploaded: not sent again, reported with the id the store holds. */

@@ -189,7 +189,7 @@ function nothingLeft(reason: string, foundBeforeFilters: number, expansion: Expa
  * applies to every pattern, so `raw/**` would never match. Hidden names are matched like any other: the
  * walk and the glob already decided which of them to list.
  */
-async function createPathFilter(include: readonly string[], exclude: readonly string[]): Promise<PathFilter> {
+export async function createPathFilter(include: readonly string[], exclude: readonly string[]): Promise<PathFilter> {
   if (include.length === 0 && exclude.length === 0) return () => true;
   // picomatch is CommonJS (`export =`): its function is the default export of the ES module view.
   const picomatch = ((await import('picomatch')) as unknown as { default: typeof import('picomatch') }).default;

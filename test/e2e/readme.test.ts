@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -585,6 +585,136 @@ const BLOCKS: readonly Entry[] = [
         expectResumedStdout(run.stdout, manifestRecords(manifests[index] ?? ''));
       });
       expect(ctx.sandbox.uploads()).toHaveLength(9);
+    },
+  },
+  {
+    heading: 'Watching a folder',
+    info: 'sh',
+    kind: 'commands',
+    how: 'against the test sandbox: the watcher runs in the background (as a service would) over a folder holding one file, a writer renames a second one in, and the next program waits for its record; the watcher is stopped with SIGTERM after the block',
+    cases: [
+      {
+        name: 'a folder with a file',
+        setup: (ctx) => {
+          put(ctx, 'incoming/first.bin', 'watched capture already there\n');
+          put(ctx, 'capture.bin.tmp', 'watched capture renamed in\n');
+        },
+      },
+    ],
+    lines: [
+      {
+        line: 'linkface watch ./incoming/ --manifest uploaded.ndjson --on-success move:./uploaded/ --on-failure move:./failed/',
+        background: 'it runs until stopped; the block goes on once it printed the id of the file that was there at start',
+        check: ([run], ctx) => {
+          const [first = ''] = lines(run?.stdout ?? '');
+          const [id = '', input] = first.split('\t');
+          expect(input).toBe('incoming/first.bin');
+          expect(stored(ctx.sandbox, id).file?.sha256).toBe(sha256('watched capture already there\n'));
+          expect(readFileSync(join(ctx.dir, 'uploaded', 'first.bin'), 'utf8')).toBe('watched capture already there\n');
+        },
+      },
+      { line: 'mv capture.bin.tmp incoming/capture.bin    # a writer: write under a temporary or hidden name, then rename in' },
+      {
+        line: 'until [ -e uploaded/capture.bin.json ]; do sleep 1; done; cat uploaded/capture.bin.json   # the next program in line',
+        check: ([run], ctx) => {
+          const record = JSON.parse(run?.stdout ?? '') as { input: string; ok: boolean; liveness_data_id: string; sha256: string };
+          expect(record).toMatchObject({ input: 'incoming/capture.bin', ok: true, sha256: sha256('watched capture renamed in\n') });
+          expect(stored(ctx.sandbox, record.liveness_data_id).file?.sha256).toBe(record.sha256);
+          expect(ctx.sandbox.uploads()).toHaveLength(2);
+        },
+      },
+    ],
+  },
+  {
+    heading: 'Watching a folder',
+    info: 'ini',
+    kind: 'inert',
+    how: 'a systemd unit: there is no systemd here; its ExecStart is the command the sh block of this section runs, with absolute paths and --grace',
+  },
+  {
+    heading: 'Watching a folder',
+    info: 'yaml',
+    kind: 'yaml',
+    how:
+      "the sidecar's sh -c argument, on the test's folder for the shared volume; a file is renamed into the incoming folder as the " +
+      'backend would drop it, the record appears beside the moved file, and SIGTERM (as the kubelet sends) stops the watcher with exit 0',
+    text: [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: liveness-backend',
+      'spec:',
+      '  replicas: 1',
+      '  strategy: { type: Recreate }',
+      '  selector:',
+      '    matchLabels: { app: liveness-backend }',
+      '  template:',
+      '    metadata:',
+      '      labels: { app: liveness-backend }',
+      '    spec:',
+      '      terminationGracePeriodSeconds: 30',
+      '      containers:',
+      '        - name: backend',
+      '          image: registry.example.com/liveness-backend:1.4.2',
+      '          volumeMounts:',
+      '            - { name: shared, mountPath: /shared }',
+      '        - name: linkface-watch',
+      '          image: node:20-slim',
+      '          command: ["sh", "-c"]',
+      '          args:',
+      '            - mkdir -p /shared/incoming /shared/state &&',
+      '              exec npx --yes linkface-cli watch /shared/incoming --manifest /shared/state/uploaded.ndjson',
+      '              --on-success move:/shared/uploaded --on-failure move:/shared/failed --grace 20s',
+      '          env:',
+      '            - name: LINKFACE_API_ID',
+      '              valueFrom: { secretKeyRef: { name: linkface, key: api-id } }',
+      '            - name: LINKFACE_API_SECRET_FILE',
+      '              value: /secrets/api-secret',
+      '          volumeMounts:',
+      '            - { name: shared, mountPath: /shared }',
+      '            - { name: secret, mountPath: /secrets, readOnly: true }',
+      '      volumes:',
+      '        - name: shared',
+      '          persistentVolumeClaim: { claimName: liveness-shared }',
+      '        - name: secret',
+      "          secret: { secretName: linkface, items: [{ key: api-secret, path: api-secret }] }",
+    ].join('\n'),
+    scripts: [
+      'mkdir -p /shared/incoming /shared/state && exec npx --yes linkface-cli watch /shared/incoming --manifest /shared/state/uploaded.ndjson --on-success move:/shared/uploaded --on-failure move:/shared/failed --grace 20s',
+    ],
+    test: async (ctx, entry) => {
+      const [args = ''] = entry.scripts ?? [];
+      put(ctx, 'secrets/api-secret', 'sandbox');
+      const shared = join(ctx.dir, 'shared');
+      const script = substitute(args, [['/shared/', `${shared}/`]]);
+      const child = spawn('sh', ['-c', script], {
+        cwd: ctx.home,
+        env: { ...baseEnv(ctx), LINKFACE_ENDPOINT: ctx.sandbox.url, LINKFACE_API_ID: 'sandbox', LINKFACE_API_SECRET_FILE: join(ctx.dir, 'secrets/api-secret') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolvePromise) => child.on('close', (code) => resolvePromise(code)));
+      try {
+        // The backend writes aside, then renames the complete file in.
+        const deadline = Date.now() + 10_000;
+        while (!existsSync(join(shared, 'incoming')) && Date.now() < deadline) await new Promise((next) => setTimeout(next, 50));
+        put(ctx, 'shared/.capture.bin.part', 'sidecar capture\n');
+        renameSync(join(shared, '.capture.bin.part'), join(shared, 'incoming', 'capture.bin'));
+        const record = join(shared, 'uploaded', 'capture.bin.json');
+        while (!existsSync(record) && Date.now() < deadline + 10_000) await new Promise((next) => setTimeout(next, 50));
+        expect(existsSync(record), stderr).toBe(true);
+        const written = JSON.parse(readFileSync(record, 'utf8')) as { liveness_data_id: string };
+        expect(stored(ctx.sandbox, written.liveness_data_id).file?.sha256).toBe(sha256('sidecar capture\n'));
+      } finally {
+        // The kubelet's SIGTERM: exec made the watcher the container's process.
+        child.kill('SIGTERM');
+      }
+      expect(await exited, stderr).toBe(0);
+      expect(stdout).toMatch(/^[0-9a-f]{32}\t.*\/shared\/incoming\/capture\.bin\n$/);
+      expect(manifestRecords(join(shared, 'state', 'uploaded.ndjson')).filter((record) => record.ok)).toHaveLength(1);
     },
   },
   {
