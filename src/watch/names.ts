@@ -14,3 +14,12 @@ export function isIgnoredName(name: string): boolean {
   const lower = name.toLowerCase();
   return TEMPORARY_ENDINGS.some((ending) => lower.endsWith(ending)) || isDesktopClutter(name);
 }
+
+/**
+ * Whether an event's name is only a hint, for the folder's listing to settle. macOS may spell a name in an event
+ * in another Unicode normalization than its listing does (NFD against NFC): the same file under two names
+ * would be tracked twice. Names in ASCII are spelt one way only.
+ */
+export function isNameOnlyAHint(name: string, platform: NodeJS.Platform = process.platform): boolean {
+  return platform === 'darwin' && /[^\x00-\x7f]/.test(name);
+}

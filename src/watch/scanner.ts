@@ -1,7 +1,7 @@
 import { type Dirent, type FSWatcher, readdir, stat, type Stats, watch } from 'node:fs';
 import { join, sep } from 'node:path';
 import { forEachConcurrently } from '../pool.js';
-import { isIgnoredName } from './names.js';
+import { isIgnoredName, isNameOnlyAHint } from './names.js';
 
 /** A file seen in the folder, not taken yet: what it looked like, and since when it has not changed. */
 interface Candidate {
@@ -170,8 +170,9 @@ export class FolderScanner implements AsyncIterable<string> {
 
   private onEvent(folder: string, event: string, name: string | Buffer | null): void {
     if (this.stopped) return;
-    // No name (Windows, after its buffer overflowed): the events were lost, so look at everything.
-    if (name === null) {
+    // No name (Windows, after its buffer overflowed): the events were lost, so look at everything. A name that
+    // may be spelt otherwise in the listing (isNameOnlyAHint): the listing decides.
+    if (name === null || isNameOnlyAHint(String(name))) {
       this.rescanSoon = true;
       return;
     }

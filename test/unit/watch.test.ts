@@ -10,7 +10,7 @@ import { UsageError } from '../../src/errors.js';
 import type { UploadJob } from '../../src/inputs/check.js';
 import { parseDuration } from '../../src/units.js';
 import { parseAfterUpload } from '../../src/watch/actions.js';
-import { isIgnoredName } from '../../src/watch/names.js';
+import { isIgnoredName, isNameOnlyAHint } from '../../src/watch/names.js';
 
 describe('names a watched folder never takes', () => {
   it.each([
@@ -29,6 +29,19 @@ describe('names a watched folder never takes', () => {
     ['part', false],
     ['a~b.bin', false],
   ])('%s: %s', (name, ignored) => expect(isIgnoredName(name)).toBe(ignored));
+});
+
+describe("an event's name on macOS", () => {
+  // 'é' composed (NFC) and decomposed (NFD): macOS may report either, whatever the listing says.
+  it.each([
+    ['darwin', 'caf\u00e9.bin', true],
+    ['darwin', 'cafe\u0301.bin', true],
+    ['darwin', 'cafe.bin', false],
+    ['linux', 'caf\u00e9.bin', false],
+    ['win32', 'cafe\u0301.bin', false],
+  ] as const)('%s, %j: only a hint, the listing decides: %s', (platform, name, hint) => {
+    expect(isNameOnlyAHint(name, platform)).toBe(hint);
+  });
 });
 
 describe('durations', () => {
