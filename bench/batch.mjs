@@ -3,53 +3,72 @@
  * Batch benchmark of `linkface upload` against the sandbox (`npm run bench`; not part of `npm test`).
  *
  * It measures what a user of a batch feels: wall time, files per second, peak memory and CPU of the whole
- * `linkface` process (start-up and input checks included), next to the baselines a user would otherwise reach
- * for: the vendor's cURL sample in a sequential loop and the same command fanned out with `xargs -P16`.
- * Everything runs on 127.0.0.1 against `linkface sandbox --latency 50`, a separate process, so the numbers
- * are about the client, with a server that answers as slowly as a real one on a good network.
+ * `linkface` process, from spawn to exit (start-up and input checks included), and sets it beside:
+ *   - a minimal reference client run in the same benchmark against the same sandbox: Node's own `node:http`
+ *     with a keep-alive Agent, every file read into memory beforehand, multipart bodies written by hand, the same
+ *     concurrency, timed from its first request to its last answer (the upload phase only). Its rate is what
+ *     the network and the server allow on this machine; linkface's is reported as a ratio to it;
+ *   - the baselines a user would otherwise reach for: the vendor's cURL sample in a sequential loop and the same
+ *     command fanned out with `xargs -P16`.
+ * The throughput runs go to `linkface sandbox --latency 50`, a separate process on 127.0.0.1, so the numbers are
+ * about the client, with a server that answers as slowly as a real one on a good network.
+ *
+ * Memory with the number of inputs: 10,000 and then 100,000 files of 64 bytes in 100 folders, uploaded to a
+ * sandbox without latency; the peak RSS of the larger run is compared with the smaller's. (100 KB files at 50 ms
+ * show memory against the size of the data; these show it against the count of inputs.)
  *
  * Plain Node ESM on purpose: it runs the built CLI (`bin/linkface.js` → `dist/`) with no compile step.
  *
  * Environment:
- *   BENCH_FILES=1000        files in the main run
- *   BENCH_BIG_FILES=10000   files in the memory-scaling run
- *   BENCH_SKIP_BIG=1        skip the memory-scaling run
- *   BENCH_CURL_FILES=200    files in the sequential cURL loop (at 50 ms a file, 1,000 would take a minute)
+ *   BENCH_FILES=1000          100 KB files in the main run (linkface against the reference client)
+ *   BENCH_REPEAT=3            pairs of runs (reference, then linkface) over those files; the median is reported
+ *   BENCH_BIG_FILES=10000     100 KB files in the long run (one pair unless BENCH_BIG_REPEAT says more)
+ *   BENCH_BIG_REPEAT=1
+ *   BENCH_SKIP_BIG=1          skip the long run
+ *   BENCH_CURL_FILES=200      files in the sequential cURL loop (at 50 ms a file, 1,000 would take a minute)
+ *   BENCH_MANY_FILES=100000   64-byte files in the memory-with-inputs run, against BENCH_MANY_BASE=10000
+ *   BENCH_SKIP_MANY=1         skip the memory-with-inputs runs
  *
  * Exit code: 0 when every run worked, even if a target is missed (this is a measurement, not a test); 1 when a
  * run failed or gave wrong output (no number is reported for it); 130/143 when interrupted.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'linkface.js');
 
-/** Fixed by the targets: the ideal rate below is derived from them. */
 const CONCURRENCY = 16;
 const LATENCY_MS = 50;
 const FILE_BYTES = 100 * 1024;
-/** The best any client can do: every slot always busy, each request costing exactly the server's latency. */
-const IDEAL_FILES_PER_S = CONCURRENCY / (LATENCY_MS / 1000);
-const STARTUP_RUNS = 10;
+/** The memory-with-inputs runs: small files, many of them, in this many folders. */
+const SMALL_FILE_BYTES = 64;
+const SMALL_FOLDERS = 100;
 
 const TARGETS = {
-  idealShare: 0.9,
+  vsReference: 0.9,
+  vsReferenceBig: 0.95,
   vsCurlLoop: 10,
   vsXargs: 1.0,
   peakRssMb: 150,
   bigRssGrowth: 1.3,
+  manyRssGrowth: 1.3,
 };
 
 const config = {
   files: positiveIntEnv('BENCH_FILES', 1000),
+  repeat: positiveIntEnv('BENCH_REPEAT', 3),
   bigFiles: positiveIntEnv('BENCH_BIG_FILES', 10_000),
+  bigRepeat: positiveIntEnv('BENCH_BIG_REPEAT', 1),
   curlFiles: positiveIntEnv('BENCH_CURL_FILES', 200),
+  manyFiles: positiveIntEnv('BENCH_MANY_FILES', 100_000),
+  manyBase: positiveIntEnv('BENCH_MANY_BASE', 10_000),
   skipBig: process.env.BENCH_SKIP_BIG === '1',
+  skipMany: process.env.BENCH_SKIP_MANY === '1',
 };
 config.curlFiles = Math.min(config.curlFiles, config.files);
 
@@ -72,8 +91,8 @@ class BenchError extends Error {
  * stops them itself. Measured runs are tracked here until they exit; they are disposable, so they get SIGKILL.
  */
 const measuredGroups = new Set();
-/** The sandbox child while it runs; it gets SIGTERM, as a user would stop it, and SIGKILL if it lingers. */
-let sandboxChild;
+/** Sandbox children while they run; they get SIGTERM, as a user would stop one, and SIGKILL if they linger. */
+const sandboxes = new Set();
 let tempRoot;
 
 function killGroup(pid, signal) {
@@ -88,7 +107,7 @@ function killGroup(pid, signal) {
 function cleanUp() {
   for (const pid of measuredGroups) killGroup(pid, 'SIGKILL');
   measuredGroups.clear();
-  if (sandboxChild && sandboxChild.exitCode === null && sandboxChild.signalCode === null) killGroup(sandboxChild.pid, 'SIGTERM');
+  for (const child of sandboxes) if (child.exitCode === null && child.signalCode === null) killGroup(child.pid, 'SIGTERM');
   if (tempRoot) {
     rmSync(tempRoot, { recursive: true, force: true });
     tempRoot = undefined;
@@ -99,7 +118,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
   process.once(signal, async () => {
     process.stderr.write(`\nbench: ${signal}: stopping the runs and the sandbox, removing temporary files\n`);
     cleanUp();
-    if (sandboxChild) await stopSandbox(sandboxChild);
+    await Promise.all([...sandboxes].map(stopSandbox));
     process.exit(code);
   });
 }
@@ -211,8 +230,8 @@ function baseEnv(home) {
 }
 
 /**
- * `count` files of 100 KB of random bytes: every file differs, so the tool's same-content deduplication
- * never skips one, and nothing along the way can compress them.
+ * `count` files of 100 KB of random bytes in `dir`: every file differs, so the tool's same-content deduplication
+ * never skips one, and nothing along the way can compress them. Returns their names, in order.
  */
 function makeFiles(dir, count) {
   mkdirSync(dir, { recursive: true });
@@ -227,16 +246,45 @@ function makeFiles(dir, count) {
   return names;
 }
 
+/**
+ * `count` files of 64 random bytes (all different) spread over 100 folders of `dir`. Returns their paths
+ * relative to `dir`, `/`-separated, as a walk of `dir` lists them.
+ */
+function makeSmallFiles(dir, count) {
+  const names = [];
+  const perFolder = Math.ceil(count / SMALL_FOLDERS);
+  const width = String(perFolder).length;
+  const bytes = randomBytes(count * SMALL_FILE_BYTES);
+  for (let folder = 0; folder < SMALL_FOLDERS && names.length < count; folder++) {
+    const sub = `d${String(folder).padStart(3, '0')}`;
+    mkdirSync(join(dir, sub), { recursive: true });
+    for (let i = 0; i < perFolder && names.length < count; i++) {
+      const name = `${sub}/f${String(i).padStart(width, '0')}.bin`;
+      const at = names.length * SMALL_FILE_BYTES;
+      writeFileSync(join(dir, name), bytes.subarray(at, at + SMALL_FILE_BYTES));
+      names.push(name);
+    }
+  }
+  return names;
+}
+
+function timed(what, make) {
+  const started = performance.now();
+  const value = make();
+  console.log(`  created ${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return value;
+}
+
 /** Starts `linkface sandbox` and reads its URL, alone on the first line of its stdout. */
-function startSandbox(env, cwd) {
+function startSandbox(env, cwd, latencyMs) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'sandbox', '--port', '0', '--latency', String(LATENCY_MS)], {
+    const child = spawn(process.execPath, [CLI, 'sandbox', '--port', '0', '--latency', String(latencyMs)], {
       cwd,
       env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    sandboxChild = child;
+    sandboxes.add(child);
     // It logs one stderr line per request; reading it keeps the pipe from filling and gives context on failure.
     const stderr = tail(child.stderr);
     let stdout = '';
@@ -271,25 +319,118 @@ async function stopSandbox(child) {
     await exited;
     clearTimeout(timer);
   }
-  if (sandboxChild === child) sandboxChild = undefined;
+  sandboxes.delete(child);
+}
+
+/** Runs `body` with a sandbox answering `latencyMs` after each request arrives, and stops it after. */
+async function withSandbox(env, cwd, latencyMs, body) {
+  const sandbox = await startSandbox(env, cwd, latencyMs);
+  try {
+    return await body(sandbox.url);
+  } finally {
+    await stopSandbox(sandbox.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The reference client
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The least a client must do, with nothing of linkface's: Node's `node:http` over a keep-alive Agent holding
+ * one socket per upload in flight, every file read into memory before the clock starts, the multipart body
+ * written by hand around each file, CONCURRENCY uploads in flight. The clock starts at the first request and
+ * stops at the last answer. Every answer is read and must be the API's OK with an id, as linkface requires.
+ * Prints {"files", "ok", "seconds"} on stdout. Arguments: upload URL, folder (its files, flat), concurrency.
+ */
+const REFERENCE_CLIENT = `
+import http from 'node:http';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+const [uploadUrl, dir, concurrencyText] = process.argv.slice(1);
+const concurrency = Number(concurrencyText);
+const url = new URL(uploadUrl);
+const files = readdirSync(dir).sort().map((name) => ({ name, data: readFileSync(join(dir, name)) }));
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const boundary = '----reference' + Date.now().toString(16);
+const fields = ['api_id', 'api_secret']
+  .map((name) => '--' + boundary + '\\r\\nContent-Disposition: form-data; name="' + name + '"\\r\\n\\r\\nsandbox\\r\\n')
+  .join('');
+const tail = Buffer.from('\\r\\n--' + boundary + '--\\r\\n');
+const headers = { 'content-type': 'multipart/form-data; boundary=' + boundary };
+function upload(file) {
+  const head = Buffer.from(fields + '--' + boundary + '\\r\\nContent-Disposition: form-data; name="file"; filename="' + file.name +
+    '"\\r\\nContent-Type: application/octet-stream\\r\\n\\r\\n');
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent,
+        headers: { ...headers, 'content-length': head.length + file.data.length + tail.length } },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          try {
+            const answer = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            resolve(response.statusCode === 200 && answer.status === 'OK' && typeof answer.liveness_data_id === 'string');
+          } catch {
+            resolve(false);
+          }
+        });
+      },
+    );
+    request.on('error', reject);
+    request.write(head);
+    request.write(file.data);
+    request.end(tail);
+  });
+}
+let next = 0;
+let ok = 0;
+const started = performance.now();
+await Promise.all(Array.from({ length: concurrency }, async () => {
+  while (next < files.length) if (await upload(files[next++])) ok++;
+}));
+const seconds = (performance.now() - started) / 1000;
+agent.destroy();
+process.stdout.write(JSON.stringify({ files: files.length, ok, seconds }));
+`;
+
+async function runReference(dir, count, uploadUrl, env) {
+  const run = await measure(process.execPath, ['--input-type=module', '-e', REFERENCE_CLIENT, uploadUrl, dir, String(CONCURRENCY)], { cwd: dir, env });
+  let figures;
+  try {
+    figures = JSON.parse(run.stdout);
+  } catch {
+    throw new BenchError(`reference client: exit ${run.code}, no figures`, run.stderr);
+  }
+  if (run.code !== 0 || figures.files !== count || figures.ok !== count) {
+    throw new BenchError(`reference client: exit ${run.code}, ${figures.ok} of ${count} answers OK`, run.stderr);
+  }
+  // Wall time and rate: the upload phase only. Peak RSS and CPU: the whole process (reading the files included).
+  return { name: 'reference client (node:http)', files: count, wallS: figures.seconds, filesPerS: count / figures.seconds, rssMb: run.rssMb, cpuS: run.cpuS };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The runs
 // ---------------------------------------------------------------------------------------------------------
 
-/** Fails loudly unless linkface exited 0 and printed exactly one `<id>\t<input>` line per file, each file once. */
-function checkLinkfaceOutput(name, run, names) {
+/**
+ * Fails loudly unless linkface exited 0 and printed exactly one `<id>\t<input>` line per file, each file once.
+ * `expected` are the inputs as linkface names them: `<folder>/<path in it>`.
+ */
+function checkLinkfaceOutput(name, run, expected) {
   if (run.code !== 0) throw new BenchError(`${name}: linkface exited ${run.code}`, run.stderr);
-  const lines = run.stdout.split('\n').filter((line) => line !== '');
-  if (lines.length !== names.length) {
-    throw new BenchError(`${name}: expected ${names.length} output lines, got ${lines.length}`, run.stderr);
+  const lines = run.stdout.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  if (lines.length !== expected.length) {
+    throw new BenchError(`${name}: expected ${expected.length} output lines, got ${lines.length}`, run.stderr);
   }
-  const expected = new Set(names);
+  const left = new Set(expected);
   for (const line of lines) {
     const match = /^([^\t\s]+)\t(.+)$/.exec(line);
     if (!match) throw new BenchError(`${name}: output line is not '<id>\\t<input>': ${JSON.stringify(line)}`);
-    if (!expected.delete(basename(match[2]))) throw new BenchError(`${name}: unexpected or repeated input in output: ${match[2]}`);
+    if (!left.delete(match[2])) throw new BenchError(`${name}: unexpected or repeated input in output: ${match[2]}`);
   }
 }
 
@@ -301,27 +442,10 @@ function checkCurlOutput(name, run, count) {
   }
 }
 
-/**
- * Until the tool walks directories itself (SPEC "Inputs"), the files are passed as arguments. A two-file
- * directory tells which: exit 0 with two lines means directories work; exit 2 (an input error) means not yet.
- */
-async function probeDirectorySupport(workDir, env) {
-  const dir = join(workDir, 'probe');
-  const names = makeFiles(dir, 2);
-  const run = await measure(process.execPath, [CLI, 'upload', '-c', '2', '--quiet', dir], { cwd: workDir, env });
-  if (run.code === 0) {
-    checkLinkfaceOutput('directory probe', run, names);
-    return { supported: true };
-  }
-  if (run.code === 2) return { supported: false, why: run.stderr.trim().split('\n').slice(0, 2).join(' / ').replaceAll(workDir, '<tmp>') };
-  throw new BenchError(`directory probe: linkface exited ${run.code}`, run.stderr);
-}
-
-async function runLinkface(name, dir, names, env, directories) {
-  // In argument mode the names are relative to the data folder, keeping argv small for 10,000 files.
-  const inputs = directories ? [dir] : names;
-  const run = await measure(process.execPath, [CLI, 'upload', '-c', String(CONCURRENCY), '--quiet', ...inputs], { cwd: dir, env });
-  checkLinkfaceOutput(name, run, names);
+/** `linkface upload -c 16 --quiet <folder>`, run from the folder's parent, the whole process measured. */
+async function runLinkface(name, home, folder, names, env) {
+  const run = await measure(process.execPath, [CLI, 'upload', '-c', String(CONCURRENCY), '--quiet', folder], { cwd: home, env });
+  checkLinkfaceOutput(name, run, names.map((file) => `${folder}/${file}`));
   return row(name, names.length, run);
 }
 
@@ -343,17 +467,39 @@ async function runXargs(workDir, dir, names, uploadUrl, env) {
   return row(`xargs -P${CONCURRENCY} curl`, names.length, run);
 }
 
-/** Median wall time of a short command run `runs` times (each run checked to exit 0). */
-async function medianStartup(name, command, args, env, cwd) {
-  const runs = [];
-  for (let i = 0; i < STARTUP_RUNS; i++) {
-    const run = await measure(command, args, { env, cwd });
-    if (run.code !== 0) throw new BenchError(`${name}: exited ${run.code}`, run.stderr);
-    runs.push(run);
+/**
+ * `repeat` pairs over one folder: the reference client, then linkface, back to back against the same sandbox,
+ * so that both meet the same machine. Each pair gives one ratio.
+ */
+async function runPairs(label, home, folder, names, uploadUrl, env, repeat) {
+  const pairs = [];
+  for (let i = 1; i <= repeat; i++) {
+    const reference = await runReference(join(home, folder), names.length, uploadUrl, env);
+    const linkface = await runLinkface(`linkface -c ${CONCURRENCY}, ${label}`, home, folder, names, env);
+    const pair = { reference, linkface, ratio: linkface.filesPerS / reference.filesPerS };
+    console.log(
+      `  ${label} #${i}: reference ${reference.filesPerS.toFixed(1)} files/s (upload phase), linkface ${linkface.filesPerS.toFixed(1)} files/s ` +
+        `(whole process, ${linkface.wallS.toFixed(2)} s, ${fixed(linkface.rssMb, 0)} MB): ${pair.ratio.toFixed(3)}`,
+    );
+    pairs.push(pair);
   }
-  runs.sort((a, b) => a.wallS - b.wallS);
-  const median = runs[Math.floor(runs.length / 2)];
-  return { ...row(name, 0, median), stdout: median.stdout.trim() };
+  return summarizePairs(label, pairs);
+}
+
+/** The pair with the median ratio stands for the set; the spread is the lowest and highest ratio. */
+function summarizePairs(label, pairs) {
+  const sorted = [...pairs].sort((a, b) => a.ratio - b.ratio);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  const rss = pairs.map((pair) => pair.linkface.rssMb).filter((v) => v !== null).sort((a, b) => a - b);
+  return {
+    label,
+    pairs,
+    median,
+    ratio: median.ratio,
+    low: sorted[0].ratio,
+    high: sorted.at(-1).ratio,
+    rssMb: rss.length ? rss[Math.floor((rss.length - 1) / 2)] : null,
+  };
 }
 
 function row(name, files, run) {
@@ -366,49 +512,132 @@ function row(name, files, run) {
 
 const fixed = (value, digits) => (value === null || value === undefined ? 'n/a' : value.toFixed(digits));
 
-function printTable(rows) {
-  const columns = [
-    ['name', (r) => r.name, 'left'],
-    ['files', (r) => (r.files ? String(r.files) : '-'), 'right'],
-    ['wall s', (r) => fixed(r.wallS, 3), 'right'],
-    ['files/s', (r) => (r.filesPerS === null ? '-' : fixed(r.filesPerS, 1)), 'right'],
-    ['peak RSS MB', (r) => fixed(r.rssMb, 1), 'right'],
-    ['CPU s', (r) => fixed(r.cpuS, 2), 'right'],
-  ];
-  const cells = rows.map((r) => columns.map(([, get]) => get(r)));
-  const widths = columns.map(([title], i) => Math.max(title.length, ...cells.map((line) => line[i].length)));
-  const format = (line) => line.map((cell, i) => (columns[i][2] === 'left' ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log(format(columns.map(([title]) => title)));
+/** Prints rows of cells under titles; the first column left-aligned, the others right-aligned. */
+function printColumns(titles, lines) {
+  const widths = titles.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
+  const format = (line) => line.map((cell, i) => (i === 0 || i === line.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  console.log(format(titles));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const line of cells) console.log(format(line));
+  for (const line of lines) console.log(format(line));
+}
+
+function printRuns(rows) {
+  printColumns(
+    ['run', 'files', 'wall s', 'files/s', 'peak RSS MB', 'CPU s', ''],
+    rows.map((r) => [r.name, String(r.files), fixed(r.wallS, 3), fixed(r.filesPerS, 1), fixed(r.rssMb, 1), fixed(r.cpuS, 2), r.note ?? '']),
+  );
 }
 
 function ratio(a, b) {
   return a === null || b === null || a === undefined || b === undefined || b === 0 ? null : a / b;
 }
 
+const spread = (set) => (set.pairs.length > 1 ? ` (${set.low.toFixed(3)}–${set.high.toFixed(3)} over ${set.pairs.length} pairs)` : '');
+
 /** One line per target: PASS, FAIL, or SKIP when the figure was not measured. */
-function verdicts(results) {
-  const { linkface, curlLoop, xargs, big } = results;
-  const ratios = {
-    ofIdeal: ratio(linkface.filesPerS, IDEAL_FILES_PER_S),
-    vsCurlLoop: ratio(linkface.filesPerS, curlLoop.filesPerS),
-    vsXargs: ratio(linkface.filesPerS, xargs.filesPerS),
-    bigRssGrowth: big ? ratio(big.rssMb, linkface.rssMb) : null,
-  };
-  const peakRss = big && big.rssMb !== null ? Math.max(linkface.rssMb, big.rssMb) : linkface.rssMb;
+function verdicts({ main, big, curlLoop, xargs, many }) {
+  const x = (digits) => (v) => `${v.toFixed(digits)}x`;
+  const mainRss = main.rssMb;
+  const bigRss = big?.rssMb ?? null;
   const checks = [
-    [`throughput >= ${TARGETS.idealShare * 100}% of ideal (${IDEAL_FILES_PER_S} files/s)`, ratios.ofIdeal, (v) => v >= TARGETS.idealShare, (v) => `${(v * 100).toFixed(1)}%`],
-    [`throughput >= ${TARGETS.vsCurlLoop}x the curl loop`, ratios.vsCurlLoop, (v) => v >= TARGETS.vsCurlLoop, (v) => `${v.toFixed(2)}x`],
-    [`throughput >= ${TARGETS.vsXargs.toFixed(1)}x xargs -P${CONCURRENCY}`, ratios.vsXargs, (v) => v >= TARGETS.vsXargs, (v) => `${v.toFixed(2)}x`],
-    [`peak RSS < ${TARGETS.peakRssMb} MB${big ? ` (largest of the ${linkface.files} and ${big.files} runs)` : ''}`, peakRss, (v) => v < TARGETS.peakRssMb, (v) => `${v.toFixed(1)} MB`],
-    [`${big?.files ?? config.bigFiles}-file peak RSS <= ${TARGETS.bigRssGrowth}x the ${linkface.files}-file peak`, ratios.bigRssGrowth, (v) => v <= TARGETS.bigRssGrowth, (v) => `${v.toFixed(2)}x`],
+    {
+      key: 'vs_reference',
+      label: `linkface ÷ reference client, ${main.median.linkface.files} files >= ${TARGETS.vsReference}`,
+      value: main.ratio,
+      pass: (v) => v >= TARGETS.vsReference,
+      show: (v) => `${v.toFixed(3)}${spread(main)}`,
+    },
+    {
+      key: 'vs_reference_big',
+      label: `linkface ÷ reference client, ${big?.median.linkface.files ?? config.bigFiles} files >= ${TARGETS.vsReferenceBig}`,
+      value: big?.ratio ?? null,
+      pass: (v) => v >= TARGETS.vsReferenceBig,
+      show: (v) => `${v.toFixed(3)}${spread(big)}`,
+    },
+    {
+      key: 'vs_curl_loop',
+      label: `linkface ÷ curl loop >= ${TARGETS.vsCurlLoop}x`,
+      value: ratio(main.median.linkface.filesPerS, curlLoop.filesPerS),
+      pass: (v) => v >= TARGETS.vsCurlLoop,
+      show: x(2),
+    },
+    {
+      key: 'vs_xargs',
+      label: `linkface ÷ xargs -P${CONCURRENCY} curl >= ${TARGETS.vsXargs.toFixed(1)}x`,
+      value: ratio(main.median.linkface.filesPerS, xargs.filesPerS),
+      pass: (v) => v >= TARGETS.vsXargs,
+      show: x(2),
+    },
+    {
+      key: 'peak_rss',
+      label: `peak RSS < ${TARGETS.peakRssMb} MB (100 KB files, largest run)`,
+      value: mainRss === null ? null : Math.max(mainRss, bigRss ?? 0, ...main.pairs.map((p) => p.linkface.rssMb)),
+      pass: (v) => v < TARGETS.peakRssMb,
+      show: (v) => `${v.toFixed(1)} MB`,
+    },
+    {
+      key: 'big_rss_growth',
+      label: `peak RSS ${big?.median.linkface.files ?? config.bigFiles} ÷ ${main.median.linkface.files} files (100 KB) <= ${TARGETS.bigRssGrowth}x`,
+      value: ratio(bigRss, mainRss),
+      pass: (v) => v <= TARGETS.bigRssGrowth,
+      show: x(2),
+    },
+    {
+      key: 'many_rss_growth',
+      label: `peak RSS ${many?.large.files ?? config.manyFiles} ÷ ${many?.base.files ?? config.manyBase} files (64 B) <= ${TARGETS.manyRssGrowth}x`,
+      value: many ? ratio(many.large.rssMb, many.base.rssMb) : null,
+      pass: (v) => v <= TARGETS.manyRssGrowth,
+      show: x(2),
+    },
   ];
-  const lines = checks.map(([label, value, pass, show]) => {
-    const verdict = value === null || value === undefined ? 'SKIP' : pass(value) ? 'PASS' : 'FAIL';
-    return { label, verdict, shown: verdict === 'SKIP' ? 'not measured' : show(value) };
+  return checks.map((check) => {
+    const verdict = check.value === null || check.value === undefined || Number.isNaN(check.value) ? 'SKIP' : check.pass(check.value) ? 'PASS' : 'FAIL';
+    return { key: check.key, label: check.label, value: check.value, verdict, shown: verdict === 'SKIP' ? 'not measured' : check.show(check.value) };
   });
-  return { ratios, peakRss, lines };
+}
+
+function report({ main, big, curlLoop, xargs, many }) {
+  const rows = [];
+  for (const set of [main, big].filter(Boolean)) {
+    rows.push(
+      { ...set.median.reference, note: 'wall s, files/s: upload phase only; RSS, CPU: whole process' },
+      { ...set.median.linkface, note: `whole process; ÷ reference ${set.ratio.toFixed(3)}${set.pairs.length > 1 ? ' (median pair)' : ''}` },
+    );
+  }
+  rows.push(curlLoop, xargs);
+  if (many) rows.push({ ...many.base, note: 'no latency' }, { ...many.large, note: 'no latency' });
+  console.log('');
+  printRuns(rows);
+  console.log(
+    `\nlinkface files/s = files ÷ wall time of the whole process, spawn to exit (start-up, input checks and uploads); ` +
+      `the reference client's = files ÷ time from its first request to its last answer. ` +
+      `The curl loop ran over the first ${curlLoop.files} files only (at ${LATENCY_MS} ms a file the full set takes minutes); its rate stands for all.`,
+  );
+  const lines = verdicts({ main, big, curlLoop, xargs, many });
+  console.log('');
+  printColumns(['target', 'measured', 'verdict'], lines.map((line) => [line.label, line.shown, line.verdict]));
+
+  const round = (v, digits = 3) => (v === null || v === undefined ? null : Number(v.toFixed(digits)));
+  const json = (r) => r && { files: r.files, wall_s: round(r.wallS), files_per_s: round(r.filesPerS, 1), peak_rss_mb: round(r.rssMb, 1), cpu_s: round(r.cpuS) };
+  const pairs = (set) =>
+    set && { ratio: round(set.ratio), low: round(set.low), high: round(set.high), pairs: set.pairs.map((p) => ({ reference: json(p.reference), linkface: json(p.linkface), ratio: round(p.ratio) })) };
+  const summary = {
+    bench: 'linkface-batch',
+    node: process.version,
+    cpus: availableParallelism(),
+    load_1m_at_end: Number(loadavg()[0].toFixed(2)),
+    concurrency: CONCURRENCY,
+    latency_ms: LATENCY_MS,
+    file_bytes: FILE_BYTES,
+    main: pairs(main),
+    big: pairs(big) ?? null,
+    curl_loop: json(curlLoop),
+    xargs: json(xargs),
+    many: many ? { base: json(many.base), large: json(many.large), file_bytes: SMALL_FILE_BYTES, folders: SMALL_FOLDERS } : null,
+    targets: Object.fromEntries(lines.map((line) => [line.key, { value: round(line.value), verdict: line.verdict }])),
+  };
+  console.log('');
+  console.log(JSON.stringify(summary));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -421,113 +650,62 @@ async function main() {
   const home = tempRoot;
   const env = baseEnv(home);
 
-  console.log(`linkface batch benchmark: node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs`);
+  console.log(`linkface batch benchmark: node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(2)}`);
   console.log(
-    `  ${config.files} files (main), ${config.skipBig ? 'big run skipped' : `${config.bigFiles} files (memory scaling)`}, ` +
+    `  ${config.files} files × ${config.repeat} pairs, ${config.skipBig ? 'long run skipped' : `${config.bigFiles} files × ${config.bigRepeat}`}, ` +
       `${config.curlFiles} files (curl loop), ${FILE_BYTES / 1024} KB each; sandbox latency ${LATENCY_MS} ms; concurrency ${CONCURRENCY}`,
+  );
+  console.log(
+    config.skipMany
+      ? '  memory with inputs: skipped'
+      : `  memory with inputs: ${config.manyBase} and ${config.manyFiles} files of ${SMALL_FILE_BYTES} bytes in ${SMALL_FOLDERS} folders, sandbox without latency`,
   );
   console.log(
     hasPython
       ? '  measured by a python3 getrusage(RUSAGE_CHILDREN) wrapper: wall clock, peak RSS of the largest process, user+sys CPU of the tree'
       : '  python3 not found: wall time measured from Node (spawn included); peak RSS and CPU not available',
   );
+  const names = timed(`${config.files} files`, () => makeFiles(join(home, 'small'), config.files));
 
-  let started = performance.now();
-  const smallDir = join(home, 'small');
-  const names = makeFiles(smallDir, config.files);
-  console.log(`  created ${config.files} files in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-  const sandbox = await startSandbox(env, home);
-  try {
-    const uploadUrl = `${sandbox.url}/resources/upload_liveness_data`;
-    console.log(`  sandbox: ${sandbox.url} (pid ${sandbox.child.pid})`);
-    const linkfaceEnv = { ...env, LINKFACE_ENDPOINT: sandbox.url, LINKFACE_API_ID: 'sandbox', LINKFACE_API_SECRET: 'sandbox' };
+  const results = await withSandbox(env, home, LATENCY_MS, async (url) => {
+    const uploadUrl = `${url}/resources/upload_liveness_data`;
+    const linkfaceEnv = { ...env, LINKFACE_ENDPOINT: url, LINKFACE_API_ID: 'sandbox', LINKFACE_API_SECRET: 'sandbox' };
     // The vendor's sample puts the credentials in the query string; kept exactly as published.
     const curlUrl = `${uploadUrl}?api_id=sandbox&api_secret=sandbox`;
 
-    const nodeStartup = await medianStartup('node -e 0', process.execPath, ['-e', '0'], env, home);
-    const cliStartup = await medianStartup('linkface --version', process.execPath, [CLI, '--version'], env, home);
-
-    const directories = await probeDirectorySupport(home, linkfaceEnv);
-    console.log(
-      directories.supported
-        ? '  inputs: the data directory is passed as one argument (the tool walks it)'
-        : `  inputs: directories not supported yet (${directories.why}); passing the file names as arguments instead`,
-    );
-
     console.log('\nrunning…');
-    const linkface = await runLinkface(`linkface -c ${CONCURRENCY}`, smallDir, names, linkfaceEnv, directories.supported);
-    console.log(`  ${linkface.name}: ${linkface.wallS.toFixed(2)} s`);
-    const curlLoop = await runCurlLoop(smallDir, names.slice(0, config.curlFiles), curlUrl, env);
+    const main = await runPairs(`${config.files} files`, home, 'small', names, uploadUrl, linkfaceEnv, config.repeat);
+    const curlLoop = await runCurlLoop(join(home, 'small'), names.slice(0, config.curlFiles), curlUrl, env);
     console.log(`  ${curlLoop.name}: ${curlLoop.wallS.toFixed(2)} s`);
-    const xargs = await runXargs(home, smallDir, names, curlUrl, env);
+    const xargs = await runXargs(home, join(home, 'small'), names, curlUrl, env);
     console.log(`  ${xargs.name}: ${xargs.wallS.toFixed(2)} s`);
 
     let big;
     if (!config.skipBig) {
-      const bigDir = join(home, 'big');
-      started = performance.now();
-      const bigNames = makeFiles(bigDir, config.bigFiles);
-      console.log(`  created ${config.bigFiles} files in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      big = await runLinkface(`linkface -c ${CONCURRENCY} (big)`, bigDir, bigNames, linkfaceEnv, directories.supported);
-      console.log(`  ${big.name}: ${big.wallS.toFixed(2)} s`);
-      rmSync(bigDir, { recursive: true, force: true });
+      const bigNames = timed(`${config.bigFiles} files`, () => makeFiles(join(home, 'big'), config.bigFiles));
+      big = await runPairs(`${config.bigFiles} files`, home, 'big', bigNames, uploadUrl, linkfaceEnv, config.bigRepeat);
+      rmSync(join(home, 'big'), { recursive: true, force: true });
     }
+    return { main, curlLoop, xargs, big };
+  });
 
-    report({ linkface, curlLoop, xargs, big, nodeStartup, cliStartup, directories });
-  } finally {
-    await stopSandbox(sandbox.child);
+  if (!config.skipMany) {
+    // Made once, used once each, deleted at once: 100,000 files take some 400 MB of disk blocks.
+    const baseNames = timed(`${config.manyBase} files of ${SMALL_FILE_BYTES} bytes`, () => makeSmallFiles(join(home, 'many-base'), config.manyBase));
+    const manyNames = timed(`${config.manyFiles} files of ${SMALL_FILE_BYTES} bytes`, () => makeSmallFiles(join(home, 'many'), config.manyFiles));
+    results.many = await withSandbox(env, home, 0, async (url) => {
+      const linkfaceEnv = { ...env, LINKFACE_ENDPOINT: url, LINKFACE_API_ID: 'sandbox', LINKFACE_API_SECRET: 'sandbox' };
+      const base = await runLinkface(`linkface -c ${CONCURRENCY}, ${config.manyBase} × ${SMALL_FILE_BYTES} B`, home, 'many-base', baseNames, linkfaceEnv);
+      console.log(`  ${base.name}: ${base.wallS.toFixed(2)} s, ${fixed(base.rssMb, 1)} MB`);
+      const large = await runLinkface(`linkface -c ${CONCURRENCY}, ${config.manyFiles} × ${SMALL_FILE_BYTES} B`, home, 'many', manyNames, linkfaceEnv);
+      console.log(`  ${large.name}: ${large.wallS.toFixed(2)} s, ${fixed(large.rssMb, 1)} MB`);
+      return { base, large };
+    });
+    rmSync(join(home, 'many'), { recursive: true, force: true });
+    rmSync(join(home, 'many-base'), { recursive: true, force: true });
   }
-}
 
-function report({ linkface, curlLoop, xargs, big, nodeStartup, cliStartup, directories }) {
-  console.log('');
-  printTable([linkface, curlLoop, xargs, ...(big ? [big] : []), nodeStartup, cliStartup]);
-  console.log(
-    `\nfiles/s = files ÷ wall time of the whole process (start-up, input checks and uploads). ` +
-      `The curl loop ran over the first ${curlLoop.files} files only (at ${LATENCY_MS} ms a file the full set takes minutes); ` +
-      `its rate stands for all. Start-up rows are the median of ${STARTUP_RUNS} runs (linkface ${cliStartup.stdout}).`,
-  );
-  const { ratios, peakRss, lines } = verdicts({ linkface, curlLoop, xargs, big });
-  const x = (v, digits = 2) => (v === null ? 'n/a' : `${v.toFixed(digits)}x`);
-  console.log('\nratios');
-  console.log(`  linkface ÷ ideal (${CONCURRENCY} ÷ ${LATENCY_MS / 1000} s = ${IDEAL_FILES_PER_S} files/s): ${x(ratios.ofIdeal, 3)}`);
-  console.log(`  linkface ÷ curl loop:     ${x(ratios.vsCurlLoop)}`);
-  console.log(`  linkface ÷ xargs -P${CONCURRENCY}:    ${x(ratios.vsXargs)}`);
-  console.log(`  peak RSS ${big ? big.files : config.bigFiles} ÷ ${linkface.files}:    ${big ? x(ratios.bigRssGrowth) : 'n/a (BENCH_SKIP_BIG=1)'}`);
-  console.log('\ntargets');
-  for (const line of lines) console.log(`  ${line.verdict}  ${line.label}: ${line.shown}`);
-
-  const round = (v, digits = 3) => (v === null || v === undefined ? null : Number(v.toFixed(digits)));
-  const json = (r) => r && { files: r.files, wall_s: round(r.wallS), files_per_s: round(r.filesPerS, 1), peak_rss_mb: round(r.rssMb, 1), cpu_s: round(r.cpuS) };
-  const summary = {
-    bench: 'linkface-batch',
-    node: process.version,
-    cpus: availableParallelism(),
-    concurrency: CONCURRENCY,
-    latency_ms: LATENCY_MS,
-    file_bytes: FILE_BYTES,
-    inputs: directories.supported ? 'directory' : 'arguments',
-    ideal_files_per_s: IDEAL_FILES_PER_S,
-    runs: {
-      linkface: json(linkface),
-      curl_loop: json(curlLoop),
-      xargs: json(xargs),
-      linkface_big: json(big) ?? null,
-      node_startup_s: round(nodeStartup.wallS),
-      linkface_version_s: round(cliStartup.wallS),
-    },
-    ratios: {
-      of_ideal: round(ratios.ofIdeal),
-      vs_curl_loop: round(ratios.vsCurlLoop),
-      vs_xargs: round(ratios.vsXargs),
-      big_rss_growth: round(ratios.bigRssGrowth),
-    },
-    peak_rss_mb: round(peakRss, 1),
-    targets: Object.fromEntries(lines.map((line, i) => [['of_ideal', 'vs_curl_loop', 'vs_xargs', 'peak_rss', 'big_rss_growth'][i], line.verdict])),
-  };
-  console.log('');
-  console.log(JSON.stringify(summary));
+  report(results);
 }
 
 function positiveIntEnv(name, fallback) {

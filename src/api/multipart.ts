@@ -14,8 +14,11 @@ export class FileChangedError extends LinkfaceError {
 export interface MultipartBody {
   readonly contentType: string;
   readonly contentLength: number;
-  /** A fresh stream of the body each call (a retry sends it again). */
-  readonly body: () => AsyncIterable<Uint8Array>;
+  /**
+   * The body afresh each call (a retry sends it again): the chunks themselves when it is all in memory (a URL,
+   * bytes read beforehand), which undici writes without a stream in between; a file is streamed from disk.
+   */
+  readonly body: () => readonly Uint8Array[] | AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -32,7 +35,7 @@ export function multipartBody(fields: ReadonlyArray<readonly [string, string]>, 
   // Without a payload (linkface doctor's account check): the fields alone, no file and no url.
   if (payload === undefined || payload.kind === 'url') {
     const whole = Buffer.concat([Buffer.from(parts.join('')), tail]);
-    return { contentType, contentLength: whole.length, body: () => once(whole) };
+    return { contentType, contentLength: whole.length, body: () => [whole] };
   }
   const head = Buffer.from(
     `${parts.join('')}--${boundary}\r\n${disposition('file', payload.filename)}\r\nContent-Type: application/octet-stream\r\n\r\n`,
@@ -42,7 +45,7 @@ export function multipartBody(fields: ReadonlyArray<readonly [string, string]>, 
   return {
     contentType,
     contentLength: head.length + size + fileTail.length,
-    body: () => (payload.kind === 'file' ? fileStream(head, payload.path, size, fileTail) : once(head, payload.data, fileTail)),
+    body: () => (payload.kind === 'file' ? fileStream(head, payload.path, size, fileTail) : [head, payload.data, fileTail]),
   };
 }
 
@@ -56,10 +59,6 @@ async function* fileStream(head: Buffer, path: string, size: number, tail: Buffe
   }
   if (sent < size) throw new FileChangedError(`the file shrank while it was being sent (checked at ${size} bytes, read ${sent})`);
   yield tail;
-}
-
-async function* once(...chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
-  yield* chunks;
 }
 
 /** A part's header; names and file names are quoted the way browsers do (", CR and LF percent-encoded). */

@@ -14,7 +14,7 @@ import { checkUploadOptions, type UploadCommandOptions } from './upload-options.
 import { reportOptionsFrom, UploadReport } from './report.js';
 import { loadSettings } from './settings.js';
 import { openEndpoint } from './endpoint.js';
-import { keepWebAssemblyAtBaselineTierForFewUploads } from './wasm-tier.js';
+import { keepWebAssemblyAtBaselineTier } from './wasm-tier.js';
 import { createTerminal, redact, type Terminal } from './terminal.js';
 
 /** What a run will do, and the manifest (--manifest): where results go and, with --resume, what was uploaded before. */
@@ -68,7 +68,7 @@ async function uploadWithClient(
   interruption: Interruption,
 ): Promise<number> {
   const budget = options.maxFailures === undefined ? undefined : failureBudget(options.maxFailures, plan.jobs.length + plan.invalid.length);
-  keepWebAssemblyAtBaselineTierForFewUploads(plan.jobs.length);
+  keepWebAssemblyAtBaselineTier();
   const endpoint = await openEndpoint(settings, options, origins, ca, terminal);
   try {
     const report = new UploadReport(terminal, reportOptionsFrom(options, origins, endpoint.client.uploadUrl));

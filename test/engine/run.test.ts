@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointClient } from '../../src/api/client.js';
 import { LinkfaceClient } from '../../src/engine/client.js';
@@ -189,6 +191,28 @@ describe('runUploads against the sandbox', () => {
     expect(new Set(same.map((r) => r.livenessDataId)).size).toBe(1);
     expect(same.filter((r) => r.attempts === 1)).toHaveLength(1);
     expect(same.filter((r) => r.attempts === 0).every((r) => r.ok && r.reason?.startsWith('same content as '))).toBe(true);
+  });
+
+  it("a caller's cancel signal ends an attempt in flight at once, and finished attempts leave no listener on it", async () => {
+    const server = await start();
+    const jobs = await files(20, 'cancel');
+    const c = client(server.url, 30_000);
+    // One long-lived signal for many attempts: each attempt's listener goes when the attempt ends.
+    const batch = new AbortController();
+    const outcomes = await Promise.all(jobs.map((job) => c.send(job.payload, batch.signal)));
+    expect(outcomes.map((o) => o.status)).toEqual(jobs.map(() => 'OK'));
+    expect(getEventListeners(batch.signal, 'abort')).toHaveLength(0);
+
+    server.enqueue({ kind: 'hang' });
+    const cancel = new AbortController();
+    const pending = c.send((jobs[0] as UploadJob).payload, cancel.signal);
+    await sleep(200);
+    cancel.abort();
+    const outcome = await pending;
+    // Interrupted, not timed out: the 30 s timeout is far away.
+    expect(outcome).toMatchObject({ ok: false, status: 'NETWORK_ERROR', maybeDelivered: true });
+    expect(outcome.reason).toMatch(/^interrupted/);
+    expect(getEventListeners(cancel.signal, 'abort')).toHaveLength(0);
   });
 
   it('starts nothing after the stop signal', async () => {
