@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
@@ -117,6 +118,10 @@ export async function runUploads(
   hooks: UploadHooks = {},
 ): Promise<UploadResult[]> {
   const stop = new BatchStop(options.stopSignal);
+  // The caller's cancel signal gets one listener for the whole batch, not one per upload in flight (Node warns
+  // of a leak past ten, in the caller's process); each upload follows this one.
+  const cancel = ownSignal(options.cancelSignal);
+  if (cancel.signal) setMaxListeners(0, cancel.signal);
   const governor = new RateGovernor(options.concurrency);
   const keepResults = options.keepResults ?? true;
   const results: UploadResult[] = [];
@@ -127,6 +132,7 @@ export async function runUploads(
     governor,
     options,
     batchSignal: stop.signal,
+    cancelSignal: cancel.signal,
     hooks,
     stopReason: () => stop.reason ?? 'the batch stopped',
     accountFailed: (status) => stop.stop(`the account cannot upload (${status})`),
@@ -166,17 +172,21 @@ export async function runUploads(
   // Twice as many workers as upload slots: while some wait for a slot (the governor admits `concurrency`
   // requests at a time), the others hash their next file, so reading never holds up the network.
   let failed = 0;
-  await forEachConcurrently(jobs, 2 * options.concurrency, async (job, index) => {
-    const result = await settleJob(job);
-    const budget = options.maxFailures;
-    if (budget && isFailure(result) && ++failed > budget.limit) {
-      stop.stop(`the failure budget is spent (${failed} failed, more than --max-failures ${budget.given})`);
-    }
-    // Found in the store: it is there already.
-    if (!result.resumed) await options.store?.record(result);
-    if (keepResults) results[index] = result;
-    hooks.onResult?.(result);
-  });
+  try {
+    await forEachConcurrently(jobs, 2 * options.concurrency, async (job, index) => {
+      const result = await settleJob(job);
+      const budget = options.maxFailures;
+      if (budget && isFailure(result) && ++failed > budget.limit) {
+        stop.stop(`the failure budget is spent (${failed} failed, more than --max-failures ${budget.given})`);
+      }
+      // Found in the store: it is there already.
+      if (!result.resumed) await options.store?.record(result);
+      if (keepResults) results[index] = result;
+      hooks.onResult?.(result);
+    });
+  } finally {
+    cancel.dispose();
+  }
   return results;
 }
 
@@ -185,6 +195,8 @@ interface AttemptContext {
   readonly governor: RateGovernor;
   readonly options: RunOptions;
   readonly batchSignal: AbortSignal;
+  /** Follows the caller's cancel signal: abandons the uploads in flight. */
+  readonly cancelSignal: AbortSignal | undefined;
   readonly hooks: UploadHooks;
   /** Why the batch stopped, once it has. */
   readonly stopReason: () => string;
@@ -195,7 +207,7 @@ interface AttemptContext {
 }
 
 async function uploadWithRetries(job: UploadJob, context: AttemptContext): Promise<UploadResult> {
-  const cancel = ownSignal(context.options.cancelSignal);
+  const cancel = ownSignal(context.cancelSignal);
   try {
     return await attemptUntilSettled(job, context, cancel.signal);
   } finally {

@@ -215,6 +215,20 @@ describe('runUploads against the sandbox', () => {
     expect(getEventListeners(cancel.signal, 'abort')).toHaveLength(0);
   });
 
+  it("a batch puts one listener on the caller's cancel signal, however many uploads are in flight", async () => {
+    const server = await start({ latencyMs: 100 });
+    const jobs = await files(40, 'listeners');
+    const cancel = new AbortController();
+    let most = 0;
+    const results = await runUploads(jobs, client(server.url), { retries: 0, concurrency: 16, cancelSignal: cancel.signal }, {
+      onStart: () => (most = Math.max(most, getEventListeners(cancel.signal, 'abort').length)),
+    });
+    expect(results.every((r) => r.ok)).toBe(true);
+    // More than ten would make Node warn of a leak in the caller's process.
+    expect(most).toBe(1);
+    expect(getEventListeners(cancel.signal, 'abort')).toHaveLength(0);
+  });
+
   it('starts nothing after the stop signal', async () => {
     const server = await start({ latencyMs: 50 });
     const jobs = await files(8, 'stopped');
