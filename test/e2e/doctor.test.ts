@@ -1,12 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DoctorCheck } from '../../src/doctor/types.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { runCli, sandboxEnv } from './harness.js';
-import { hasOpenssl, makePki, type Pki } from './pki.js';
-import { startProxy, type TestProxy } from './proxy.js';
+import { hasOpenssl, useTlsFixture } from './pki.js';
 import { refusedPort } from './servers.js';
 
 /**
@@ -23,34 +21,8 @@ const TRUST_NOTHING_EXTRA = { NODE_EXTRA_CA_CERTS: '' };
 const HARNESS_LIMIT_MS = 40_000;
 
 const openssl = hasOpenssl();
-let dir: string;
-let pki: Pki;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'linkface-doctor-'));
-  if (openssl) pki = makePki(dir);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((close) => close()));
-});
-
-async function sandboxAt(tls = false): Promise<Sandbox> {
-  const sandbox = await startSandbox({
-    apiId: ID,
-    apiSecret: SECRET,
-    tls: tls ? { key: readFileSync(pki.key), cert: readFileSync(pki.cert) } : undefined,
-  });
-  cleanups.push(() => sandbox.close());
-  return sandbox;
-}
-
-async function proxy(options: Parameters<typeof startProxy>[0] = {}): Promise<TestProxy> {
-  const started = await startProxy(options);
-  cleanups.push(() => started.close());
-  return started;
-}
+const fixture = useTlsFixture('linkface-doctor-', { apiId: ID, apiSecret: SECRET }, openssl);
+const { sandboxAt, proxy } = fixture;
 
 interface DoctorRun {
   code: number | null;
@@ -93,9 +65,9 @@ const statuses = (run: DoctorRun) => Object.fromEntries(run.checks.map((check) =
 
 describe.runIf(openssl)('every check passes', () => {
   it('through the local proxy (CONNECT) to an https sandbox trusted with --ca, uploading nothing', async () => {
-    const sandbox = await sandboxAt(true);
+    const sandbox = await sandboxAt({ tls: true });
     const forward = await proxy();
-    const run = await doctorJson(sandbox.url, ['--ca', pki.ca], { HTTPS_PROXY: forward.url });
+    const run = await doctorJson(sandbox.url, ['--ca', fixture.pki.ca], { HTTPS_PROXY: forward.url });
     expect(run.code).toBe(0);
     expect(run.ok).toBe(true);
     expect(statuses(run)).toEqual({
@@ -117,10 +89,10 @@ describe.runIf(openssl)('every check passes', () => {
   });
 
   it('prints one line a check for people, with the settings and where each came from, the secret never', async () => {
-    const sandbox = await sandboxAt(true);
+    const sandbox = await sandboxAt({ tls: true });
     const forward = await proxy();
     const run = await runCli(['doctor'], {
-      env: { ...sandboxEnv(sandbox.url, ID, SECRET), NODE_EXTRA_CA_CERTS: pki.ca, HTTPS_PROXY: forward.url },
+      env: { ...sandboxEnv(sandbox.url, ID, SECRET), NODE_EXTRA_CA_CERTS: fixture.pki.ca, HTTPS_PROXY: forward.url },
       timeoutMs: HARNESS_LIMIT_MS,
     });
     expect(run.code).toBe(0);
@@ -173,23 +145,23 @@ describe('each failure says which hop failed and what to do', () => {
     expect(refused.byId('tunnel').facts).toMatchObject({ httpStatus: 502 });
     expect(refused.byId('tunnel').fix).toMatch(/would not connect to 127\.0\.0\.1:\d+.*NO_PROXY/);
 
-    const sandbox = await sandboxAt(true);
+    const sandbox = await sandboxAt({ tls: true });
     const guarded = await proxy({ credentials: { user: 'u', password: 'p' } });
-    const run = await doctorJson(sandbox.url, ['--ca', pki.ca], { HTTPS_PROXY: guarded.bareUrl });
+    const run = await doctorJson(sandbox.url, ['--ca', fixture.pki.ca], { HTTPS_PROXY: guarded.bareUrl });
     expect(run.byId('tunnel')).toMatchObject({ status: 'fail', facts: { httpStatus: 407 } });
     expect(run.byId('tunnel').fix).toMatch(/HTTPS_PROXY=http:\/\/user:password@/);
     expect(sandbox.requests).toHaveLength(0);
     // With the credentials in the URL the tunnel opens (the password is never shown).
-    const authed = await doctorJson(sandbox.url, ['--ca', pki.ca], { HTTPS_PROXY: guarded.url });
+    const authed = await doctorJson(sandbox.url, ['--ca', fixture.pki.ca], { HTTPS_PROXY: guarded.url });
     expect(authed.code).toBe(0);
     expect(authed.byId('proxy').facts).toMatchObject({ proxy: `${guarded.bareUrl.replace('http://', 'http://u:***@')}` });
     expect(authed.stdout).not.toContain(':p@');
   });
 
   it.runIf(openssl)('a proxy that never answers CONNECT: the tunnel check fails in bounded time and the process exits', async () => {
-    const sandbox = await sandboxAt(true);
+    const sandbox = await sandboxAt({ tls: true });
     const hung = await proxy({ hang: true });
-    const run = await doctorJson(sandbox.url, ['--ca', pki.ca], { HTTPS_PROXY: hung.url });
+    const run = await doctorJson(sandbox.url, ['--ca', fixture.pki.ca], { HTTPS_PROXY: hung.url });
     expect(run.code).toBe(1);
     expect(statuses(run)).toMatchObject({ tcp: 'pass', tunnel: 'fail', tls: 'skip', clock: 'skip', account: 'skip' });
     expect(run.byId('tunnel').summary).toMatch(/accepted the connection but did not answer CONNECT/);
@@ -208,24 +180,24 @@ describe('each failure says which hop failed and what to do', () => {
   });
 
   it.runIf(openssl)('an untrusted certificate: TLS fails naming it and how to trust its CA; --ca or NODE_EXTRA_CA_CERTS fixes it', async () => {
-    const sandbox = await sandboxAt(true);
+    const sandbox = await sandboxAt({ tls: true });
     const untrusted = await doctorJson(sandbox.url);
     expect(untrusted.code).toBe(1);
     expect(statuses(untrusted)).toMatchObject({ tcp: 'pass', tls: 'fail', clock: 'skip', account: 'skip' });
     expect(untrusted.byId('tls').facts).toMatchObject({ error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', subject: 'CN=localhost', issuer: 'CN=linkface test CA' });
     expect(untrusted.byId('tls').fix).toMatch(/--ca <file\.pem> or set NODE_EXTRA_CA_CERTS=<file\.pem>/);
-    const wrongCa = await doctorJson(sandbox.url, ['--ca', pki.otherCa]);
+    const wrongCa = await doctorJson(sandbox.url, ['--ca', fixture.pki.otherCa]);
     expect(wrongCa.byId('tls')).toMatchObject({ status: 'fail', facts: { error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } });
     // Nothing was sent over a connection that was not trusted.
     expect(sandbox.requests).toHaveLength(0);
 
-    const withCa = await doctorJson(sandbox.url, ['--ca', pki.ca]);
+    const withCa = await doctorJson(sandbox.url, ['--ca', fixture.pki.ca]);
     expect(withCa.code).toBe(0);
     expect(withCa.byId('tls').facts).toMatchObject({ trustedBy: 'ca' });
-    const fromFile = await doctorJson(sandbox.url, [], { LINKFACE_CA_FILE: pki.ca });
+    const fromFile = await doctorJson(sandbox.url, [], { LINKFACE_CA_FILE: fixture.pki.ca });
     expect(fromFile.byId('tls').facts).toMatchObject({ trustedBy: 'ca' });
-    expect((fromFile.byId('settings').facts as { settings: unknown[] }).settings).toContainEqual({ name: 'caFile', value: pki.ca, source: 'env LINKFACE_CA_FILE' });
-    const extra = await doctorJson(sandbox.url, [], { NODE_EXTRA_CA_CERTS: pki.ca });
+    expect((fromFile.byId('settings').facts as { settings: unknown[] }).settings).toContainEqual({ name: 'caFile', value: fixture.pki.ca, source: 'env LINKFACE_CA_FILE' });
+    const extra = await doctorJson(sandbox.url, [], { NODE_EXTRA_CA_CERTS: fixture.pki.ca });
     expect(extra.byId('tls').facts).toMatchObject({ trustedBy: 'NODE_EXTRA_CA_CERTS' });
     expect(sandbox.requests).toHaveLength(3);
   });
@@ -275,7 +247,7 @@ describe('each failure says which hop failed and what to do', () => {
     expect(report.checks.find((check) => check.id === 'settings')).toMatchObject({ status: 'fail', summary: 'the API id and secret are not set' });
     expect(report.checks.find((check) => check.id === 'account')).toMatchObject({ status: 'skip' });
 
-    const secretFile = join(dir, 'secret');
+    const secretFile = join(fixture.dir, 'secret');
     writeFileSync(secretFile, `${SECRET}\n`);
     chmodSync(secretFile, 0o644);
     const open = await doctorJson(sandbox.url, [], { LINKFACE_API_SECRET: '', LINKFACE_API_SECRET_FILE: secretFile });
@@ -286,7 +258,7 @@ describe('each failure says which hop failed and what to do', () => {
     expect(open.byId('account').status).toBe('pass');
 
     // An rc file holding the secret that others can read: the ssh-style warning fails the check, with its chmod.
-    const home = mkdtempSync(join(dir, 'home-'));
+    const home = mkdtempSync(join(fixture.dir, 'home-'));
     const rc = join(home, '.linkfacerc');
     writeFileSync(rc, JSON.stringify({ apiId: ID, apiSecret: SECRET }));
     chmodSync(rc, 0o644);
@@ -300,7 +272,7 @@ describe('each failure says which hop failed and what to do', () => {
       expect(rcSettings?.fix).toMatch(/Run: chmod 600 /);
     }
 
-    const broken = join(dir, 'broken.json');
+    const broken = join(fixture.dir, 'broken.json');
     writeFileSync(broken, '{"apiId": ');
     const bad = await doctorJson(sandbox.url, ['--config', broken]);
     expect(bad.code).toBe(1);
@@ -309,7 +281,7 @@ describe('each failure says which hop failed and what to do', () => {
     expect(statuses(bad)).toMatchObject({ endpoint: 'skip', account: 'skip' });
 
     const sent = sandbox.requests.length;
-    const noCa = await doctorJson(sandbox.url, ['--ca', join(dir, 'missing.pem')]);
+    const noCa = await doctorJson(sandbox.url, ['--ca', join(fixture.dir, 'missing.pem')]);
     expect(noCa.code).toBe(1);
     expect(noCa.byId('settings')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/^--ca: cannot read the CA certificate file '.*missing\.pem' \(ENOENT\)/) });
     expect(noCa.byId('settings').fix).toMatch(/PEM file/);

@@ -1,12 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { FIXTURES, runCli, sandboxEnv } from './harness.js';
-import { hasOpenssl, makePki, type Pki } from './pki.js';
-import { startProxy, type TestProxy } from './proxy.js';
+import { hasOpenssl, useTlsFixture } from './pki.js';
 
 /**
  * linkface on real networks, through the built command and real sockets on loopback: forward proxies
@@ -25,36 +23,8 @@ const TRUST_NOTHING_EXTRA = { NODE_EXTRA_CA_CERTS: '' };
 const openssl = hasOpenssl();
 const ipv6 = await hasIpv6Loopback();
 
-let dir: string;
-/** A throwaway CA, a certificate it signed for localhost/127.0.0.1/::1, and an unrelated CA. */
-let pki: Pki;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'linkface-network-'));
-  if (openssl) pki = makePki(dir);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((close) => close()));
-});
-
-async function sandboxAt(options: { tls?: boolean; host?: string } = {}): Promise<Sandbox> {
-  const sandbox = await startSandbox({
-    apiId: ID,
-    apiSecret: SECRET,
-    host: options.host,
-    tls: options.tls ? { key: readFileSync(pki.key), cert: readFileSync(pki.cert) } : undefined,
-  });
-  cleanups.push(() => sandbox.close());
-  return sandbox;
-}
-
-async function proxy(options: Parameters<typeof startProxy>[0] = {}): Promise<TestProxy> {
-  const started = await startProxy(options);
-  cleanups.push(() => started.close());
-  return started;
-}
+const fixture = useTlsFixture('linkface-network-', { apiId: ID, apiSecret: SECRET }, openssl);
+const { sandboxAt, proxy } = fixture;
 
 function upload(endpoint: string, args: string[], env: Record<string, string>) {
   return runCli(['upload', ...args, ALICE], { env: { ...sandboxEnv(endpoint, ID, SECRET), ...TRUST_NOTHING_EXTRA, ...env } });
@@ -85,7 +55,7 @@ describe('through a forward proxy (HTTP_PROXY / HTTPS_PROXY)', () => {
   it.runIf(openssl).each(['HTTPS_PROXY', 'https_proxy'])('tunnels an https endpoint upload through %s with CONNECT', async (variable) => {
     const sandbox = await sandboxAt({ tls: true });
     const forward = await proxy();
-    const run = await upload(sandbox.url, ['--ca', pki.ca], { [variable]: forward.url });
+    const run = await upload(sandbox.url, ['--ca', fixture.pki.ca], { [variable]: forward.url });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`${storedUpload(sandbox)?.livenessDataId}\n`);
     expect(forward.requests).toMatchObject([{ method: 'CONNECT', target: `127.0.0.1:${sandbox.port}`, status: 200 }]);
@@ -98,7 +68,7 @@ describe('through a forward proxy (HTTP_PROXY / HTTPS_PROXY)', () => {
   it.runIf(openssl)('trusts NODE_EXTRA_CA_CERTS inside the tunnel too', async () => {
     const sandbox = await sandboxAt({ tls: true });
     const forward = await proxy();
-    const run = await upload(sandbox.url, [], { HTTPS_PROXY: forward.url, NODE_EXTRA_CA_CERTS: pki.ca });
+    const run = await upload(sandbox.url, [], { HTTPS_PROXY: forward.url, NODE_EXTRA_CA_CERTS: fixture.pki.ca });
     expect(run.code).toBe(0);
     storedUpload(sandbox);
     expect(forward.requests).toMatchObject([{ method: 'CONNECT' }]);
@@ -164,7 +134,7 @@ describe('through a forward proxy (HTTP_PROXY / HTTPS_PROXY)', () => {
     const sandbox = await sandboxAt({ tls });
     const hung = await proxy({ hang: true });
     const started = performance.now();
-    const run = await upload(sandbox.url, ['--ca', pki.ca, '--timeout', '1', '--retries', '1', '--json'], {
+    const run = await upload(sandbox.url, ['--ca', fixture.pki.ca, '--timeout', '1', '--retries', '1', '--json'], {
       HTTPS_PROXY: hung.url,
       HTTP_PROXY: hung.url,
     });
@@ -186,7 +156,7 @@ describe('through a forward proxy (HTTP_PROXY / HTTPS_PROXY)', () => {
   ])('authenticates to the proxy with the user and password in its URL (%s endpoint)', async (_scheme, tls) => {
     const sandbox = await sandboxAt({ tls });
     const guarded = await proxy({ credentials: { user: 'proxy user', password: 'p@ss:word' } });
-    const run = await upload(sandbox.url, ['--ca', pki.ca], { HTTPS_PROXY: guarded.url, HTTP_PROXY: guarded.url });
+    const run = await upload(sandbox.url, ['--ca', fixture.pki.ca], { HTTPS_PROXY: guarded.url, HTTP_PROXY: guarded.url });
     expect(run.code).toBe(0);
     storedUpload(sandbox);
     const basic = `Basic ${Buffer.from('proxy user:p@ss:word').toString('base64')}`;
@@ -200,7 +170,7 @@ describe('through a forward proxy (HTTP_PROXY / HTTPS_PROXY)', () => {
   ])('explains a 407 from the proxy, without retrying (%s endpoint)', async (_scheme, tls) => {
     const sandbox = await sandboxAt({ tls });
     const guarded = await proxy({ credentials: { user: 'u', password: 'p' } });
-    const run = await upload(sandbox.url, ['--ca', pki.ca], { HTTPS_PROXY: guarded.bareUrl, HTTP_PROXY: guarded.bareUrl });
+    const run = await upload(sandbox.url, ['--ca', fixture.pki.ca], { HTTPS_PROXY: guarded.bareUrl, HTTP_PROXY: guarded.bareUrl });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/NETWORK_ERROR/);
     expect(run.stderr).toMatch(/407 Proxy Authentication Required.*HTTPS_PROXY=http:\/\/user:password@/);
@@ -213,23 +183,23 @@ describe.runIf(openssl)('https with a private certificate authority', () => {
   it('trusts a CA given with --ca', async () => {
     const sandbox = await sandboxAt({ tls: true });
     expect(sandbox.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const run = await upload(sandbox.url, ['--ca', pki.ca], {});
+    const run = await upload(sandbox.url, ['--ca', fixture.pki.ca], {});
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`${storedUpload(sandbox)?.livenessDataId}\n`);
   });
 
   it('trusts a CA given with LINKFACE_CA_FILE, and --ca wins over it', async () => {
     const sandbox = await sandboxAt({ tls: true });
-    expect((await upload(sandbox.url, [], { LINKFACE_CA_FILE: pki.ca })).code).toBe(0);
-    const overridden = await upload(sandbox.url, ['--ca', pki.otherCa], { LINKFACE_CA_FILE: pki.ca });
+    expect((await upload(sandbox.url, [], { LINKFACE_CA_FILE: fixture.pki.ca })).code).toBe(0);
+    const overridden = await upload(sandbox.url, ['--ca', fixture.pki.otherCa], { LINKFACE_CA_FILE: fixture.pki.ca });
     expect(overridden.code).toBe(1);
     expect(overridden.stderr).toMatch(/TLS certificate problem/);
   });
 
   it('trusts NODE_EXTRA_CA_CERTS as Node does, and --ca adds to it rather than replacing it', async () => {
     const sandbox = await sandboxAt({ tls: true });
-    expect((await upload(sandbox.url, [], { NODE_EXTRA_CA_CERTS: pki.ca })).code).toBe(0);
-    expect((await upload(sandbox.url, ['--ca', pki.otherCa], { NODE_EXTRA_CA_CERTS: pki.ca })).code).toBe(0);
+    expect((await upload(sandbox.url, [], { NODE_EXTRA_CA_CERTS: fixture.pki.ca })).code).toBe(0);
+    expect((await upload(sandbox.url, ['--ca', fixture.pki.otherCa], { NODE_EXTRA_CA_CERTS: fixture.pki.ca })).code).toBe(0);
     expect(sandbox.uploads()).toHaveLength(2);
   });
 
@@ -254,7 +224,7 @@ describe.runIf(openssl)('https with a private certificate authority', () => {
     ['LINKFACE_CA_FILE', 'a missing file', () => [], { LINKFACE_CA_FILE: '/nonexistent/ca.pem' }, /LINKFACE_CA_FILE: cannot read .*'\/nonexistent\/ca\.pem'/],
   ])('%s naming %s is a usage error (exit 2), nothing sent', async (_from, _what, args, env, message) => {
     const sandbox = await sandboxAt({ tls: true });
-    const run = await upload(sandbox.url, args(dir), env);
+    const run = await upload(sandbox.url, args(fixture.dir), env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).toMatch(/PEM file/);
@@ -273,7 +243,7 @@ describe('IPv6 loopback', () => {
 
   it.runIf(ipv6 && openssl)('uploads to https://[::1]:PORT with a certificate for ::1', async () => {
     const sandbox = await sandboxAt({ host: '::1', tls: true });
-    const run = await upload(sandbox.url, ['--ca', pki.ca], {});
+    const run = await upload(sandbox.url, ['--ca', fixture.pki.ca], {});
     expect(run.code).toBe(0);
     storedUpload(sandbox);
   });

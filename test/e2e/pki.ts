@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { startProxy, type TestProxy } from './proxy.js';
 
 /** Paths of a throwaway CA, a server key and certificate it signed (localhost, 127.0.0.1, ::1), and an unrelated CA. */
 export interface Pki {
@@ -45,4 +49,53 @@ export function makePki(d: string): Pki {
   );
   run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '1', '-days', '2', '-out', 'server.pem', '-extfile', 'server.ext');
   return { ca: join(d, 'ca.pem'), otherCa: join(d, 'other-ca.pem'), key: join(d, 'server.key'), cert: join(d, 'server.pem') };
+}
+
+/** What the network and doctor tests share: a folder with the PKI in it, sandboxes and proxies closed after each test. */
+export interface TlsFixture {
+  readonly dir: string;
+  /** Made only where openssl is (see hasOpenssl). */
+  readonly pki: Pki;
+  /** A sandbox for `account`, over TLS with the PKI's certificate when asked. */
+  sandboxAt(options?: { tls?: boolean; host?: string }): Promise<Sandbox>;
+  proxy(options?: Parameters<typeof startProxy>[0]): Promise<TestProxy>;
+}
+
+/** Registers the hooks of a TLS fixture for the calling test file. */
+export function useTlsFixture(prefix: string, account: { apiId: string; apiSecret: string }, openssl: boolean): TlsFixture {
+  let dir = '';
+  let pki: Pki | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    if (openssl) pki = makePki(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((close) => close()));
+  });
+  const fixture: TlsFixture = {
+    get dir() {
+      return dir;
+    },
+    get pki() {
+      if (!pki) throw new Error('no PKI: openssl is not installed');
+      return pki;
+    },
+    async sandboxAt(options = {}) {
+      const sandbox = await startSandbox({
+        ...account,
+        host: options.host,
+        tls: options.tls ? { key: readFileSync(fixture.pki.key), cert: readFileSync(fixture.pki.cert) } : undefined,
+      });
+      cleanups.push(() => sandbox.close());
+      return sandbox;
+    },
+    async proxy(options = {}) {
+      const started = await startProxy(options);
+      cleanups.push(() => started.close());
+      return started;
+    },
+  };
+  return fixture;
 }
