@@ -90,14 +90,16 @@ export interface ProxyRoute {
  */
 export function proxyRoute(endpoint: URL): ProxyRoute {
   const https = endpoint.protocol === 'https:';
-  const lowerHttps = process.env.https_proxy === undefined ? 'HTTPS_PROXY' : 'https_proxy';
-  const lowerHttp = process.env.http_proxy === undefined ? 'HTTP_PROXY' : 'http_proxy';
   const httpsProxy = proxyFromEnv('https_proxy', 'HTTPS_PROXY');
   const httpProxy = proxyFromEnv('http_proxy', 'HTTP_PROXY');
-  const [proxy, variable] = https && httpsProxy ? [httpsProxy, lowerHttps] : httpProxy ? [httpProxy, lowerHttp] : [undefined, undefined];
+  const [proxy, variable] = https && httpsProxy
+    ? [httpsProxy, variableOf('https_proxy', 'HTTPS_PROXY')]
+    : httpProxy
+      ? [httpProxy, variableOf('http_proxy', 'HTTP_PROXY')]
+      : [undefined, undefined];
   if (!proxy || !variable) return { why: https ? 'neither HTTPS_PROXY nor HTTP_PROXY is set' : 'HTTP_PROXY is not set' };
   const via = https && !httpsProxy ? ` (HTTPS_PROXY is not set, so the https endpoint uses ${variable})` : '';
-  const noProxyName = process.env.no_proxy === undefined ? 'NO_PROXY' : 'no_proxy';
+  const noProxyName = variableOf('no_proxy', 'NO_PROXY');
   const value = noProxyList() ?? '';
   const entries = value.split(/[,\s]/).filter(Boolean);
   if (entries.length === 0) return { proxy, variable, why: `${variable} is set${via} and NO_PROXY is not` };
@@ -119,7 +121,7 @@ export function proxyRoute(endpoint: URL): ProxyRoute {
  * usage error naming the variable, not its value, which may hold a password.
  */
 function proxyFromEnv(lower: string, upper: string): string | undefined {
-  const name = process.env[lower] === undefined ? upper : lower;
+  const name = variableOf(lower, upper);
   const value = process.env[name]?.trim();
   if (!value) return undefined;
   const url = /^[a-z][a-z\d+.-]*:\/\//i.test(value) ? value : `http://${value}`;
@@ -135,6 +137,11 @@ function proxyFromEnv(lower: string, upper: string): string | undefined {
     ]);
   }
   return url;
+}
+
+/** Which of a variable's two spellings is read: the lower-case one when set at all, as undici and curl do. */
+function variableOf(lower: string, upper: string): string {
+  return process.env[lower] === undefined ? upper : lower;
 }
 
 /**
@@ -196,7 +203,7 @@ export function trustingAlso(pem: string): SecureContext {
  * bracketed (`[::1]`), and it reads a bare `::1` as host `:` with port 1: bare IPv6 addresses are bracketed.
  */
 function noProxyList(): string | undefined {
-  const value = process.env.no_proxy ?? process.env.NO_PROXY;
+  const value = process.env[variableOf('no_proxy', 'NO_PROXY')];
   return value
     ?.split(/[,\s]+/)
     .map((entry) => (isIPv6(entry) ? `[${entry}]` : entry))

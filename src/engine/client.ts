@@ -148,7 +148,8 @@ export class LinkfaceClient {
    * until `signal` aborts; account errors pause it (see `onPause`) rather than fail files.
    */
   watch(dir: string, options: WatchOptions): Promise<FolderWatch> {
-    return FolderWatch.start(dir, { sender: this.endpoint, retries: this.options.retries ?? 3, concurrency: this.options.concurrency ?? 4 }, options);
+    const { retries, concurrency } = this.runOptions({});
+    return FolderWatch.start(dir, { sender: this.endpoint, retries, concurrency }, options);
   }
 
   private async stream(inputs: AsyncIterable<string>, batch: BatchOptions, onResult: (result: UploadResult) => void): Promise<void> {
