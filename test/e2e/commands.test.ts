@@ -23,6 +23,17 @@ describe('linkface --help / --version', () => {
     },
   );
 
+  it('lists every command in the root help, and `help <command>` shows that command\'s own', async () => {
+    const root = await runCli(['--help']);
+    for (const name of ['upload', 'watch', 'explain', 'config', 'doctor', 'sandbox', 'completion']) {
+      expect(root.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    }
+    const help = await runCli(['help', 'upload']);
+    expect(help).toMatchObject({ code: 0 });
+    expect(help.stdout).toMatch(/Usage: linkface upload \[options\] \[input\.\.\.\]/);
+    expect(help.stdout).toMatch(/--manifest <file>/);
+  });
+
   it('exits 2 for an unknown command, with a suggestion', async () => {
     const run = await runCli(['uplaod', 'x']);
     expect(run.code).toBe(2);
