@@ -139,7 +139,9 @@ function tail(stream, limit = 4000) {
  * images and macOS often lack or spell differently. After its child exits, getrusage(RUSAGE_CHILDREN) covers
  * that child and every descendant it waited for: user+sys CPU summed, ru_maxrss the largest single process
  * (for a bash or xargs run, the biggest of bash/xargs/curl). The wall clock runs inside the wrapper, so
- * python's own start-up is not counted. The figures go back on fd 3, leaving stdout/stderr to the command.
+ * python's own start-up is not counted (some 0.35 s on a small VM). The figures go back on fd 3, leaving
+ * stdout/stderr to the command; `start` is the wrapper's clock (CLOCK_MONOTONIC, as process.hrtime's) when the
+ * command was started, so that times of its output seen here can be told from the command's own start.
  */
 const WRAPPER = `
 import json, os, resource, subprocess, sys, time
@@ -152,7 +154,7 @@ except OSError as error:
 wall = time.monotonic() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 kib = usage.ru_maxrss / 1024 if sys.platform == 'darwin' else usage.ru_maxrss  # bytes on macOS, KiB elsewhere
-os.write(3, json.dumps({'wall': wall, 'maxrss_kib': kib, 'cpu': usage.ru_utime + usage.ru_stime}).encode())
+os.write(3, json.dumps({'start': start, 'wall': wall, 'maxrss_kib': kib, 'cpu': usage.ru_utime + usage.ru_stime}).encode())
 sys.exit(code if code >= 0 else 128 - code)
 `;
 
@@ -173,7 +175,15 @@ function measure(command, args, { cwd, env, stdinPath } = {}) {
     if (typeof stdinFd === 'number') closeSync(stdinFd);
     measuredGroups.add(child.pid);
     const stdout = [];
-    child.stdout.on('data', (chunk) => stdout.push(chunk));
+    // When the first and the last output arrived (monotonic clock, s): for linkface, its first id and its last.
+    let firstOut;
+    let lastOut;
+    child.stdout.on('data', (chunk) => {
+      lastOut = Number(process.hrtime.bigint()) / 1e9;
+      firstOut ??= lastOut;
+      stdout.push(chunk);
+    });
+    const spawned = Number(process.hrtime.bigint()) / 1e9;
     const stderr = tail(child.stderr);
     const usage = [];
     child.stdio[3]?.on('data', (chunk) => usage.push(chunk));
@@ -184,12 +194,13 @@ function measure(command, args, { cwd, env, stdinPath } = {}) {
     child.on('close', (code, signal) => {
       measuredGroups.delete(child.pid);
       const wallS = (performance.now() - started) / 1000;
+      const output = (start) => (firstOut === undefined ? {} : { firstOutS: firstOut - start, lastOutS: lastOut - start });
       const result = { code: code ?? 128, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: stderr.text };
-      if (!hasPython) return resolve({ ...result, wallS, rssMb: null, cpuS: null });
+      if (!hasPython) return resolve({ ...result, ...output(spawned), wallS, rssMb: null, cpuS: null });
       const text = Buffer.concat(usage).toString('utf8');
       if (!text) return reject(new BenchError(`the measuring wrapper reported nothing (exit ${code ?? signal})`, stderr.text));
       const figures = JSON.parse(text);
-      resolve({ ...result, wallS: figures.wall, rssMb: figures.maxrss_kib / 1024, cpuS: figures.cpu });
+      resolve({ ...result, ...output(figures.start), wallS: figures.wall, rssMb: figures.maxrss_kib / 1024, cpuS: figures.cpu });
     });
   });
 }
@@ -446,7 +457,7 @@ function checkCurlOutput(name, run, count) {
 async function runLinkface(name, home, folder, names, env) {
   const run = await measure(process.execPath, [CLI, 'upload', '-c', String(CONCURRENCY), '--quiet', folder], { cwd: home, env });
   checkLinkfaceOutput(name, run, names.map((file) => `${folder}/${file}`));
-  return row(name, names.length, run);
+  return { ...row(name, names.length, run), ...phases(run, names.length) };
 }
 
 /** The vendor's published cURL sample, one file after another, as one measured bash process. */
@@ -479,7 +490,9 @@ async function runPairs(label, home, folder, names, uploadUrl, env, repeat) {
     const pair = { reference, linkface, ratio: linkface.filesPerS / reference.filesPerS };
     console.log(
       `  ${label} #${i}: reference ${reference.filesPerS.toFixed(1)} files/s (upload phase), linkface ${linkface.filesPerS.toFixed(1)} files/s ` +
-        `(whole process, ${linkface.wallS.toFixed(2)} s, ${fixed(linkface.rssMb, 0)} MB): ${pair.ratio.toFixed(3)}`,
+        `(whole process, ${linkface.wallS.toFixed(2)} s, ${fixed(linkface.rssMb, 0)} MB): ${pair.ratio.toFixed(3)}; ` +
+        `linkface's first id after ${fixed(linkface.firstS, 2)} s, then ${fixed(linkface.steadyPerS, 1)} files/s ` +
+        `(${fixed(linkface.steadyPerS && linkface.steadyPerS / reference.filesPerS, 3)} of the reference's rate)`,
     );
     pairs.push(pair);
   }
@@ -504,6 +517,16 @@ function summarizePairs(label, pairs) {
 
 function row(name, files, run) {
   return { name, files, wallS: run.wallS, filesPerS: files ? files / run.wallS : null, rssMb: run.rssMb, cpuS: run.cpuS };
+}
+
+/**
+ * Where a linkface run's time went: from its start to its first id (start-up, walking and checking every input,
+ * the first uploads' round trip), and its rate from its first id to its last, which compares with the reference
+ * client's rate (its upload phase). Both from when its output arrived here.
+ */
+function phases(run, files) {
+  if (run.firstOutS === undefined || files < 2) return { firstS: null, steadyPerS: null };
+  return { firstS: run.firstOutS, steadyPerS: (files - 1) / (run.lastOutS - run.firstOutS) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -611,6 +634,8 @@ function report({ main, big, curlLoop, xargs, many }) {
   console.log(
     `\nlinkface files/s = files ÷ wall time of the whole process, spawn to exit (start-up, input checks and uploads); ` +
       `the reference client's = files ÷ time from its first request to its last answer. ` +
+      `Each pair's line splits linkface's time: spawn to its first id (start-up, every input checked before anything is sent, ` +
+      `the first round trip), then its rate to the last id, beside the reference's. ` +
       `The curl loop ran over the first ${curlLoop.files} files only (at ${LATENCY_MS} ms a file the full set takes minutes); its rate stands for all.`,
   );
   const lines = verdicts({ main, big, curlLoop, xargs, many });
@@ -618,7 +643,15 @@ function report({ main, big, curlLoop, xargs, many }) {
   printColumns(['target', 'measured', 'verdict'], lines.map((line) => [line.label, line.shown, line.verdict]));
 
   const round = (v, digits = 3) => (v === null || v === undefined ? null : Number(v.toFixed(digits)));
-  const json = (r) => r && { files: r.files, wall_s: round(r.wallS), files_per_s: round(r.filesPerS, 1), peak_rss_mb: round(r.rssMb, 1), cpu_s: round(r.cpuS) };
+  const json = (r) =>
+    r && {
+      files: r.files,
+      wall_s: round(r.wallS),
+      files_per_s: round(r.filesPerS, 1),
+      peak_rss_mb: round(r.rssMb, 1),
+      cpu_s: round(r.cpuS),
+      ...(r.firstS !== undefined && { first_id_s: round(r.firstS), steady_files_per_s: round(r.steadyPerS, 1) }),
+    };
   const pairs = (set) =>
     set && { ratio: round(set.ratio), low: round(set.low), high: round(set.high), pairs: set.pairs.map((p) => ({ reference: json(p.reference), linkface: json(p.linkface), ratio: round(p.ratio) })) };
   const summary = {

@@ -4,7 +4,10 @@
  *   node bench/one-upload.cjs http|undici <file>
  * reads the file, sends it with the credentials as one multipart POST to $LINKFACE_ENDPOINT, and prints the
  * liveness_data_id: no settings, no checks, no retries, no output rules. `http` uses Node's own node:http;
- * `undici` uses undici's `request` from its index, as a hand-written script would.
+ * `undici` uses undici's `request` from its index, as a hand-written script would; `undici-parts` loads only
+ * the parts of undici linkface loads (its agent and `request`, src/api/dispatcher.ts), and is meant to run
+ * bundled, as linkface does: bench/startup.mjs bundles this file with esbuild and runs it with Node's compile
+ * cache, which makes it the floor under any client built on undici.
  */
 const { readFileSync } = require('node:fs');
 const { randomBytes } = require('node:crypto');
@@ -41,6 +44,14 @@ if (client === 'http') {
 } else if (client === 'undici') {
   const { request } = require(join(__dirname, '..', 'node_modules', 'undici'));
   request(url, { method: 'POST', headers, body }).then(async (response) => printId(await response.body.text()));
+} else if (client === 'undici-parts') {
+  const Agent = require('undici/lib/dispatcher/agent.js');
+  const api = require('undici/lib/api/index.js');
+  const agent = new Agent({ connections: 1 });
+  api.request
+    .call(agent, { origin: url.origin, path: url.pathname, method: 'POST', headers, body })
+    .then(async (response) => printId(await response.body.text()))
+    .finally(() => agent.close());
 } else {
-  throw new Error(`usage: node bench/one-upload.cjs http|undici <file>`);
+  throw new Error(`usage: node bench/one-upload.cjs http|undici|undici-parts <file>`);
 }

@@ -15,7 +15,10 @@
  *   linkface --version / --help        the npm command (node bin/linkface.js → dist/cli/linkface.cjs)
  *   linkface upload <one file>         to `linkface sandbox --latency 0`, a separate process
  *   node bench/one-upload.cjs …       the same upload by a minimal script, with node:http and with undici's index:
- *                                      what the HTTP client alone costs, the floor under linkface's figure
+ *                                      what the HTTP client alone costs, the floor under linkface's figure; and
+ *                                      with the parts of undici linkface loads, bundled by esbuild into this run's
+ *                                      temporary folder and run with Node's compile cache, as linkface is: the
+ *                                      least any client built on undici can take
  * and the single executable, release/linkface-linux-x64, when it has been built (`npm run build:exe`; this script
  * does not build it), against `node -e 0` of the Node.js built into it.
  *
@@ -33,6 +36,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'linkface.js');
@@ -194,6 +198,12 @@ async function main() {
   const uploadEnv = { ...env, LINKFACE_ENDPOINT: url, LINKFACE_API_ID: 'sandbox', LINKFACE_API_SECRET: 'sandbox' };
   console.log(`  sandbox: ${url}, latency ${SANDBOX_LATENCY_MS} ms, a separate process; upload of ${FILE.slice(ROOT.length)} (${statSync(FILE).size} bytes)`);
 
+  // The reference with undici's parts, bundled the way linkface is (the rest of the options as in
+  // scripts/bundle-options.mjs); Node's compile cache for it goes to this run's HOME, as linkface's does.
+  const referenceBundle = join(home, 'one-upload.bundle.cjs');
+  await build({ entryPoints: [REFERENCE], outfile: referenceBundle, bundle: true, platform: 'node', target: 'node20.18', format: 'cjs', minifyWhitespace: true, minifySyntax: true, logLevel: 'error' });
+  const referenceEnv = { ...uploadEnv, NODE_COMPILE_CACHE: join(home, '.cache', 'reference-compile-cache') };
+
   const isVersion = (stdout) => stdout === `${VERSION}\n`;
   const isHelp = (stdout) => stdout.startsWith('Usage: linkface');
   const isId = (stdout) => /^[0-9a-f]{32}\n$/.test(stdout);
@@ -214,6 +224,8 @@ async function main() {
       const name = `reference: ${client === 'http' ? 'node:http' : "undici's index"}, 1 file`;
       commands.push({ group: `script, ${node.label}`, base: node, name, file: node.path, args: [REFERENCE, client, FILE], check: isId, env: uploadEnv });
     }
+    const name = "reference: undici's parts, bundled";
+    commands.push({ group: `script, ${node.label}`, base: node, name, file: node.path, args: [referenceBundle, 'undici-parts', FILE], check: isId, env: referenceEnv });
   }
   if (exe) linkface(`executable (Node ${exe.version})`, exe.base, exe.path, []);
 
