@@ -28,6 +28,11 @@
  *   BENCH_CURL_FILES=200      files in the sequential cURL loop (at 50 ms a file, 1,000 would take a minute)
  *   BENCH_MANY_FILES=100000   64-byte files in the memory-with-inputs run, against BENCH_MANY_BASE=10000
  *   BENCH_SKIP_MANY=1         skip the memory-with-inputs runs
+ *   BENCH_SKIP_NODE26=1       skip the second set of pairs over the BENCH_FILES files on Node 26
+ *
+ * Node.js: every run on the Node that runs this script; then, when that is not Node 26, the pairs over
+ * BENCH_FILES files again on Node 26 (the active LTS, which users run: the official binary that
+ * scripts/node-runtimes.mjs keeps, fetched from the npm registry the first time), both clients on it.
  *
  * Exit code: 0 when every run worked, even if a target is missed (this is a measurement, not a test); 1 when a
  * run failed or gave wrong output (no number is reported for it); 130/143 when interrupted.
@@ -41,6 +46,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'linkface.js');
+/** The Node.js that runs this script, and every measured run unless said otherwise. */
+const NODE = { path: process.execPath, version: process.versions.node };
 
 const CONCURRENCY = 16;
 const LATENCY_MS = 50;
@@ -69,6 +76,7 @@ const config = {
   manyBase: positiveIntEnv('BENCH_MANY_BASE', 10_000),
   skipBig: process.env.BENCH_SKIP_BIG === '1',
   skipMany: process.env.BENCH_SKIP_MANY === '1',
+  skipNode26: process.env.BENCH_SKIP_NODE26 === '1',
 };
 config.curlFiles = Math.min(config.curlFiles, config.files);
 
@@ -407,8 +415,8 @@ agent.destroy();
 process.stdout.write(JSON.stringify({ files: files.length, ok, seconds }));
 `;
 
-async function runReference(dir, count, uploadUrl, env) {
-  const run = await measure(process.execPath, ['--input-type=module', '-e', REFERENCE_CLIENT, uploadUrl, dir, String(CONCURRENCY)], { cwd: dir, env });
+async function runReference(dir, count, uploadUrl, env, node = NODE) {
+  const run = await measure(node.path, ['--input-type=module', '-e', REFERENCE_CLIENT, uploadUrl, dir, String(CONCURRENCY)], { cwd: dir, env });
   let figures;
   try {
     figures = JSON.parse(run.stdout);
@@ -419,7 +427,8 @@ async function runReference(dir, count, uploadUrl, env) {
     throw new BenchError(`reference client: exit ${run.code}, ${figures.ok} of ${count} answers OK`, run.stderr);
   }
   // Wall time and rate: the upload phase only. Peak RSS and CPU: the whole process (reading the files included).
-  return { name: 'reference client (node:http)', files: count, wallS: figures.seconds, filesPerS: count / figures.seconds, rssMb: run.rssMb, cpuS: run.cpuS };
+  const name = `reference client (node:http)${node === NODE ? '' : `, Node ${node.version}`}`;
+  return { name, files: count, wallS: figures.seconds, filesPerS: count / figures.seconds, rssMb: run.rssMb, cpuS: run.cpuS };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -454,8 +463,8 @@ function checkCurlOutput(name, run, count) {
 }
 
 /** `linkface upload -c 16 --quiet <folder>`, run from the folder's parent, the whole process measured. */
-async function runLinkface(name, home, folder, names, env) {
-  const run = await measure(process.execPath, [CLI, 'upload', '-c', String(CONCURRENCY), '--quiet', folder], { cwd: home, env });
+async function runLinkface(name, home, folder, names, env, node = NODE) {
+  const run = await measure(node.path, [CLI, 'upload', '-c', String(CONCURRENCY), '--quiet', folder], { cwd: home, env });
   checkLinkfaceOutput(name, run, names.map((file) => `${folder}/${file}`));
   return { ...row(name, names.length, run), ...phases(run, names.length) };
 }
@@ -482,11 +491,11 @@ async function runXargs(workDir, dir, names, uploadUrl, env) {
  * `repeat` pairs over one folder: the reference client, then linkface, back to back against the same sandbox,
  * so that both meet the same machine. Each pair gives one ratio.
  */
-async function runPairs(label, home, folder, names, uploadUrl, env, repeat) {
+async function runPairs(label, home, folder, names, uploadUrl, env, repeat, node = NODE) {
   const pairs = [];
   for (let i = 1; i <= repeat; i++) {
-    const reference = await runReference(join(home, folder), names.length, uploadUrl, env);
-    const linkface = await runLinkface(`linkface -c ${CONCURRENCY}, ${label}`, home, folder, names, env);
+    const reference = await runReference(join(home, folder), names.length, uploadUrl, env, node);
+    const linkface = await runLinkface(`linkface -c ${CONCURRENCY}, ${label}`, home, folder, names, env, node);
     const pair = { reference, linkface, ratio: linkface.filesPerS / reference.filesPerS };
     console.log(
       `  ${label} #${i}: reference ${reference.filesPerS.toFixed(1)} files/s (upload phase), linkface ${linkface.filesPerS.toFixed(1)} files/s ` +
@@ -558,17 +567,24 @@ function ratio(a, b) {
 const spread = (set) => (set.pairs.length > 1 ? ` (${set.low.toFixed(3)}–${set.high.toFixed(3)} over ${set.pairs.length} pairs)` : '');
 
 /** One line per target: PASS, FAIL, or SKIP when the figure was not measured. */
-function verdicts({ main, big, curlLoop, xargs, many }) {
+function verdicts({ main, node26Main, big, curlLoop, xargs, many }) {
   const x = (digits) => (v) => `${v.toFixed(digits)}x`;
   const mainRss = main.rssMb;
   const bigRss = big?.rssMb ?? null;
   const checks = [
     {
       key: 'vs_reference',
-      label: `linkface ÷ reference client, ${main.median.linkface.files} files >= ${TARGETS.vsReference}`,
+      label: `linkface ÷ reference client, ${main.median.linkface.files} files, Node ${NODE.version.split('.')[0]} >= ${TARGETS.vsReference}`,
       value: main.ratio,
       pass: (v) => v >= TARGETS.vsReference,
       show: (v) => `${v.toFixed(3)}${spread(main)}`,
+    },
+    {
+      key: 'vs_reference_node26',
+      label: `linkface ÷ reference client, ${main.median.linkface.files} files, Node 26 >= ${TARGETS.vsReference}`,
+      value: node26Main?.ratio ?? null,
+      pass: (v) => v >= TARGETS.vsReference,
+      show: (v) => `${v.toFixed(3)}${spread(node26Main)}`,
     },
     {
       key: 'vs_reference_big',
@@ -619,9 +635,9 @@ function verdicts({ main, big, curlLoop, xargs, many }) {
   });
 }
 
-function report({ main, big, curlLoop, xargs, many }) {
+function report({ main, node26Main, big, curlLoop, xargs, many }) {
   const rows = [];
-  for (const set of [main, big].filter(Boolean)) {
+  for (const set of [main, node26Main, big].filter(Boolean)) {
     rows.push(
       { ...set.median.reference, note: 'wall s, files/s: upload phase only; RSS, CPU: whole process' },
       { ...set.median.linkface, note: `whole process; ÷ reference ${set.ratio.toFixed(3)}${set.pairs.length > 1 ? ' (median pair)' : ''}` },
@@ -638,7 +654,7 @@ function report({ main, big, curlLoop, xargs, many }) {
       `the first round trip), then its rate to the last id, beside the reference's. ` +
       `The curl loop ran over the first ${curlLoop.files} files only (at ${LATENCY_MS} ms a file the full set takes minutes); its rate stands for all.`,
   );
-  const lines = verdicts({ main, big, curlLoop, xargs, many });
+  const lines = verdicts({ main, node26Main, big, curlLoop, xargs, many });
   console.log('');
   printColumns(['target', 'measured', 'verdict'], lines.map((line) => [line.label, line.shown, line.verdict]));
 
@@ -663,6 +679,7 @@ function report({ main, big, curlLoop, xargs, many }) {
     latency_ms: LATENCY_MS,
     file_bytes: FILE_BYTES,
     main: pairs(main),
+    main_node26: pairs(node26Main) ?? null,
     big: pairs(big) ?? null,
     curl_loop: json(curlLoop),
     xargs: json(xargs),
@@ -708,6 +725,11 @@ async function main() {
 
     console.log('\nrunning…');
     const main = await runPairs(`${config.files} files`, home, 'small', names, uploadUrl, linkfaceEnv, config.repeat);
+    let node26Main;
+    const node26 = config.skipNode26 || Number.parseInt(NODE.version, 10) === 26 ? undefined : pinnedNode(26);
+    if (node26?.path) {
+      node26Main = await runPairs(`${config.files} files, Node ${node26.version}`, home, 'small', names, uploadUrl, linkfaceEnv, config.repeat, node26);
+    } else if (node26) console.log(`  Node 26 pairs skipped: ${node26.why}`);
     const curlLoop = await runCurlLoop(join(home, 'small'), names.slice(0, config.curlFiles), curlUrl, env);
     console.log(`  ${curlLoop.name}: ${curlLoop.wallS.toFixed(2)} s`);
     const xargs = await runXargs(home, join(home, 'small'), names, curlUrl, env);
@@ -719,7 +741,7 @@ async function main() {
       big = await runPairs(`${config.bigFiles} files`, home, 'big', bigNames, uploadUrl, linkfaceEnv, config.bigRepeat);
       rmSync(join(home, 'big'), { recursive: true, force: true });
     }
-    return { main, curlLoop, xargs, big };
+    return { main, node26Main, curlLoop, xargs, big };
   });
 
   if (!config.skipMany) {
@@ -739,6 +761,14 @@ async function main() {
   }
 
   report(results);
+}
+
+/** The pinned official Node.js of that major (scripts/node-runtimes.mjs) with its version, or why there is none. */
+function pinnedNode(major) {
+  const found = spawnSync(process.execPath, [join(ROOT, 'scripts', 'node-runtimes.mjs'), 'path', String(major)], { cwd: ROOT, encoding: 'utf8' });
+  const path = found.stdout.trim();
+  if (found.status !== 0 || !path) return { why: (found.stderr || `exit ${found.status}`).trim().split('\n').at(-1) };
+  return { path, version: spawnSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim() };
 }
 
 function positiveIntEnv(name, fallback) {

@@ -42,3 +42,24 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   });
   return results;
 }
+
+/**
+ * A gate for `limit` calls at a time, letting the waiting ones in in the order they came: the first to wait
+ * is the first to run. Returns the call's result; a slot frees however the call ends.
+ */
+export function inTurn(limit: number): <T>(call: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (call) => {
+    // A slot that frees is handed straight to the first one waiting, so `running` stays as it was.
+    if (running < limit) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}

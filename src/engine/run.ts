@@ -4,7 +4,7 @@ import type { AttemptOutcome, UploadPayload } from '../api/types.js';
 import { isAccountStatus, type ResultStatus } from '../explain/statuses.js';
 import { FileBufferPool } from '../inputs/buffers.js';
 import { READ_WHOLE_BYTES, type UploadJob, withDigest } from '../inputs/check.js';
-import { forEachConcurrently } from '../pool.js';
+import { forEachConcurrently, inTurn } from '../pool.js';
 import { SameContentUploads, sameContentResult } from './dedupe.js';
 import { RateGovernor } from './governor.js';
 import { AccountPause, type AccountPauseEvent } from './pause.js';
@@ -100,6 +100,17 @@ export interface RunOptions {
   readonly accountErrors?: 'stop' | 'pause';
 }
 
+/**
+ * Files read (and hashed) at once, in the order their jobs came. libuv's thread pool, where Node's file-system
+ * calls run, has four threads by default: more reads at once only take turns there, and at the start of a
+ * batch every worker reads at once, so the first upload waited for some thirty other first reads (100 KB files,
+ * Node 26: its connection opened 30–35 ms after the batch started, against about 10 ms in turn). Measured over
+ * 1,000 such files at 50 ms latency, 8 alternating runs: the first id came 0.34 s after the start instead of
+ * 0.36 s on Node 26 (0.35 s instead of 0.39 s on Node 20), and the batch ended 40–80 ms sooner. Four reads keep
+ * well ahead of the uploads: a read takes a millisecond or two, an upload tens.
+ */
+const READS_AT_ONCE = 4;
+
 /** A failure that counts against the budget: an upload that did not succeed (not one skipped or not attempted). */
 function isFailure(result: UploadResult): boolean {
   return !result.ok && result.status !== 'SKIPPED' && result.status !== 'NOT_ATTEMPTED';
@@ -127,6 +138,7 @@ export async function runUploads(
   const results: UploadResult[] = [];
   const sameContent = new SameContentUploads();
   const buffers = options.reuseFileBuffers ? new FileBufferPool(READ_WHOLE_BYTES) : undefined;
+  const reading = inTurn(READS_AT_ONCE);
   const context: AttemptContext = {
     sender,
     governor,
@@ -142,7 +154,7 @@ export async function runUploads(
   /** Hash, then: stopped, a duplicate, uploaded before, or a new upload. */
   const settleJob = async (unhashed: UploadJob): Promise<UploadResult> => {
     if (stop.reason) return notAttempted(unhashed, stop.reason);
-    const job = await withDigest(unhashed, buffers);
+    const job = await reading(() => withDigest(unhashed, buffers));
     if (typeof job === 'string') return unreadable(unhashed, job);
     const result = await settleHashed(job);
     // The file's memory is reused only when nothing can still read it: it was never sent, or it was sent once

@@ -4,7 +4,7 @@ import { SameContentUploads, sameContentResult } from '../../src/engine/dedupe.j
 import type { UploadResult } from '../../src/engine/run.js';
 import { BatchStop } from '../../src/engine/stop.js';
 import type { UploadJob } from '../../src/inputs/check.js';
-import { forEachConcurrently, mapWithConcurrency } from '../../src/pool.js';
+import { forEachConcurrently, inTurn, mapWithConcurrency } from '../../src/pool.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -49,6 +49,37 @@ describe('the worker pool', () => {
     const out = await mapWithConcurrency([30, 10, 20], 3, (ms) => new Promise<number>((resolve) => setTimeout(() => resolve(ms), ms)));
     expect(out).toEqual([30, 10, 20]);
     expect(await mapWithConcurrency([], 4, () => 1)).toEqual([]);
+  });
+});
+
+describe('calls in turn (inTurn)', () => {
+  it('runs at most `limit` at once and lets the waiting ones in in the order they came', async () => {
+    const gate = inTurn(2);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    // Later calls finish first: the order they start in is the gate's, not the order slots free in.
+    const results = await Promise.all(
+      [5, 4, 3, 2, 1, 0].map((wait, i) =>
+        gate(async () => {
+          started.push(i);
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          running--;
+          return i * 10;
+        }),
+      ),
+    );
+    expect(most).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(results).toEqual([0, 10, 20, 30, 40, 50]);
+  });
+
+  it('frees the slot of a call that failed', async () => {
+    const gate = inTurn(1);
+    await expect(gate(() => Promise.reject(new Error('unreadable')))).rejects.toThrow('unreadable');
+    expect(await gate(async () => 'next')).toBe('next');
   });
 });
 
