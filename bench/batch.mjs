@@ -43,6 +43,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinnedNode } from '../scripts/node-runtimes.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'linkface.js');
@@ -726,7 +727,7 @@ async function main() {
     console.log('\nrunning…');
     const main = await runPairs(`${config.files} files`, home, 'small', names, uploadUrl, linkfaceEnv, config.repeat);
     let node26Main;
-    const node26 = config.skipNode26 || Number.parseInt(NODE.version, 10) === 26 ? undefined : pinnedNode(26);
+    const node26 = config.skipNode26 || Number.parseInt(NODE.version, 10) === 26 ? undefined : await pinnedNode(26);
     if (node26?.path) {
       node26Main = await runPairs(`${config.files} files, Node ${node26.version}`, home, 'small', names, uploadUrl, linkfaceEnv, config.repeat, node26);
     } else if (node26) console.log(`  Node 26 pairs skipped: ${node26.why}`);
@@ -761,14 +762,6 @@ async function main() {
   }
 
   report(results);
-}
-
-/** The pinned official Node.js of that major (scripts/node-runtimes.mjs) with its version, or why there is none. */
-function pinnedNode(major) {
-  const found = spawnSync(process.execPath, [join(ROOT, 'scripts', 'node-runtimes.mjs'), 'path', String(major)], { cwd: ROOT, encoding: 'utf8' });
-  const path = found.stdout.trim();
-  if (found.status !== 0 || !path) return { why: (found.stderr || `exit ${found.status}`).trim().split('\n').at(-1) };
-  return { path, version: spawnSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim() };
 }
 
 function positiveIntEnv(name, fallback) {

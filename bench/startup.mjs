@@ -37,6 +37,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { pinnedNode } from '../scripts/node-runtimes.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'linkface.js');
@@ -79,14 +80,6 @@ function newest(dir) {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .reduce((max, entry) => Math.max(max, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs), 0);
-}
-
-/** The pinned official Node.js of that major (scripts/node-runtimes.mjs), or why there is none. */
-function pinnedNode(major) {
-  const found = spawnSync(process.execPath, [join(ROOT, 'scripts', 'node-runtimes.mjs'), 'path', String(major)], { cwd: ROOT, encoding: 'utf8' });
-  const path = found.stdout.trim();
-  if (found.status !== 0 || !path) return { why: (found.stderr || `exit ${found.status}`).trim().split('\n').at(-1) };
-  return { path };
 }
 
 /** A runtime: its binary, version and major, from the binary itself. */
@@ -166,7 +159,7 @@ async function main() {
   const runtimes = [runtime(process.execPath)];
   const notes = [];
   if (runtimes[0].major !== 26) {
-    const node26 = pinnedNode(26);
+    const node26 = await pinnedNode(26);
     if (node26.path) runtimes.push(runtime(node26.path));
     else notes.push(`Node 26 rows skipped: ${node26.why}`);
   }
@@ -178,7 +171,7 @@ async function main() {
     const major = Number.parseInt(version ?? '', 10);
     let base = runtimes.find((candidate) => candidate.major === major);
     if (!base && version) {
-      const pinned = pinnedNode(major);
+      const pinned = await pinnedNode(major);
       if (pinned.path) base = runtime(pinned.path);
       if (base) runtimes.push({ ...base, baselineOnly: true });
     }

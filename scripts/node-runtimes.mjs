@@ -66,6 +66,19 @@ async function nodePath(major) {
 }
 
 /**
+ * The pinned binary of `major` and its version, fetched when missing (as `path` does), for the benchmarks;
+ * or why there is none (not Linux x64, no Node pinned for that major, the registry out of reach).
+ * @returns {Promise<{ path: string, version: string } | { why: string }>}
+ */
+export async function pinnedNode(major) {
+  try {
+    return { path: await nodePath(major), version: runtimeOf(major).version };
+  } catch (error) {
+    return { why: error.message };
+  }
+}
+
+/**
  * The path of one file of an official Node.js package of the npm registry (`binary`, relative to the package:
  * `bin/node`, or `bin/node.exe` for Windows), in the cache: fetched with `npm pack` when missing, and used only
  * when the tarball's sha512 is `integrity` (its `dist.integrity`). Used here and by scripts/build-exe.mjs, which

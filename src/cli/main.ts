@@ -273,7 +273,6 @@ Examples:
     });
 }
 
-
 /** The flags every command that resolves settings shares (SPEC "Credentials and settings"). */
 function addSettingsOptions(command: Command): Command {
   return command
