@@ -1,6 +1,5 @@
 import { EndpointClient } from '../api/client.js';
-import { UploadError } from '../errors.js';
-import { UsageError } from '../errors.js';
+import { UploadError, UsageError } from '../errors.js';
 import { type PlanOptions, planUploads, uploadPlan, uploadStream } from './batch.js';
 import type { UploadResult } from './run.js';
 import { FolderWatch, type WatchOptions } from '../watch/watch.js';
