@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkInputs, checkUrl, type UploadJob, withDigest } from '../../src/inputs/check.js';
 
 let dir: string;
@@ -79,6 +79,23 @@ describe('checkInputs', () => {
     expect(problems).toHaveLength(600);
     expect(problems[0]).toEqual({ input: 'missing.bin', reason: 'no such file or directory' });
     expect(turns).toBeGreaterThan(0);
+  });
+
+  it('checks the rest through the thread pool, in order, after three slow checks in a row (a remote file system)', async () => {
+    // Every check seems to take 5 ms: after three, no check is timed any more, since the rest run asynchronously.
+    let clock = 0;
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 5));
+    try {
+      const names = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? 'missing.bin' : i % 3 === 1 ? 'ok.bin' : 'https://example.com/a.bin'));
+      const { jobs, problems } = await check(names);
+      expect(now.mock.calls.length).toBeLessThan(15);
+      expect(jobs.map((job) => job.input)).toEqual(names.filter((name) => name !== 'missing.bin'));
+      expect(jobs.filter((job) => job.kind === 'file').every((job) => job.bytes === 8)).toBe(true);
+      expect(problems).toHaveLength(100);
+      expect(problems.every((problem) => problem.input === 'missing.bin' && problem.reason === 'no such file or directory')).toBe(true);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('withDigest reports a file that vanished after the check', async () => {
