@@ -82,7 +82,8 @@ export async function uploadStream(
   options: RunOptions & { readonly cwd?: string; readonly maxSizeBytes?: number },
   hooks: UploadHooks = {},
 ): Promise<void> {
-  const check = { maxSize: options.maxSizeBytes ?? MAX_SIZE_BYTES, cwd: options.cwd };
+  // One at a time as they come: through the thread pool, so that a stalled network share stops no upload.
+  const check = { maxSize: options.maxSizeBytes ?? MAX_SIZE_BYTES, cwd: options.cwd, threadPool: true };
   async function* jobs(): AsyncGenerator<UploadJob> {
     for await (const input of inputs) {
       const checked = await checkInputList([input], check);

@@ -29,6 +29,12 @@ export interface CheckOptions {
   readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Resolves relative paths; the process's current directory by default. */
   readonly cwd?: string;
+  /**
+   * Check files through libuv's thread pool from the first (see SLOW_CHECK_MS): for inputs checked one at a time
+   * as they come (a watched folder, often a network share, in a process that runs for days), where checking
+   * synchronously gains nothing and a call that stalled would stop everything else the process does.
+   */
+  readonly threadPool?: boolean;
 }
 
 export interface CheckedInputs {
@@ -99,7 +105,7 @@ export async function checkInputList(inputs: readonly string[], options: CheckOp
   // file system answers at once...
   const iterator = inputs[Symbol.iterator]();
   let taken = 0;
-  let slowInARow = 0;
+  let slowInARow = options.threadPool ? SLOW_CHECKS : 0;
   let sliceStart = performance.now();
   while (slowInARow < SLOW_CHECKS) {
     const next = iterator.next();

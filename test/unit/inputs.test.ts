@@ -98,6 +98,22 @@ describe('checkInputs', () => {
     }
   });
 
+  it('with threadPool, checks every file through the thread pool from the first (inputs of a watched folder)', async () => {
+    const now = vi.spyOn(performance, 'now');
+    try {
+      const { jobs, problems } = await checkInputs(['ok.bin', 'missing.bin', 'ok.bin'], { maxSize: 1024, cwd: dir, threadPool: true });
+      // No check was timed: none ran synchronously.
+      expect(now.mock.calls.length).toBeLessThan(2);
+      expect(jobs.map((job) => [job.input, job.bytes])).toEqual([
+        ['ok.bin', 8],
+        ['ok.bin', 8],
+      ]);
+      expect(problems).toEqual([{ input: 'missing.bin', reason: 'no such file or directory' }]);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
   it('withDigest reports a file that vanished after the check', async () => {
     const path = join(dir, 'vanishing.bin');
     writeFileSync(path, 'here for now');
