@@ -30,7 +30,7 @@ export interface CheckOptions {
   /** Resolves relative paths; the process's current directory by default. */
   readonly cwd?: string;
   /**
-   * Check files through libuv's thread pool from the first (see SLOW_CHECK_MS): for inputs checked one at a time
+   * Check files through libuv's thread pool from the first (see CHECK_WINDOW): for inputs checked one at a time
    * as they come (a watched folder, often a network share, in a process that runs for days), where checking
    * synchronously gains nothing and a call that stalled would stop everything else the process does.
    */
@@ -60,15 +60,16 @@ export function isUrlInput(input: string): boolean {
  * trip through libuv's thread pool costs the main thread tens of microseconds (more on a virtual machine, where
  * waking a thread is dear), and every check comes before the first upload: 1,000 files took 55–85 ms to check
  * through the pool in a batch's start, and take 20–40 ms synchronously. So files are checked synchronously, in
- * slices (SLICE_MS, SLICE_INPUTS) between which the event loop runs: a signal is heard, a spinner turns.
- * SLOW_CHECKS checks in a row slower than SLOW_CHECK_MS say the file system is remote or busy (one alone may be a
- * garbage collection, or code compiled on first use); there calls are better overlapped, so the rest are checked
- * through the pool, CHECK_CONCURRENCY at a time (that many in flight keep its threads busy rather than woken call
- * by call). A call that never returns, on a network share that hangs, holds the checks either way; a signal is
- * then handled once it returns.
+ * slices (SLICE_MS, SLICE_INPUTS) between which the event loop runs: a signal is heard, a spinner turns. Of each
+ * CHECK_WINDOW file checks, more than half slower than SLOW_CHECK_MS say the file system is remote or busy (a
+ * network share answers in about a millisecond; a garbage collection or code compiled on first use slows one
+ * check, not half of them): there calls are better overlapped, so the rest are checked through the pool,
+ * CHECK_CONCURRENCY at a time (that many in flight keep its threads busy rather than woken call by call). A call
+ * that never returns, on a network share that hangs, holds the checks either way; in a synchronous one, even the
+ * handling of a signal waits for it.
  */
-const SLOW_CHECK_MS = 2;
-const SLOW_CHECKS = 3;
+const SLOW_CHECK_MS = 0.25;
+const CHECK_WINDOW = 16;
 const SLICE_MS = 10;
 const SLICE_INPUTS = 256;
 const CHECK_CONCURRENCY = 32;
@@ -101,29 +102,38 @@ export async function checkInputList(inputs: readonly string[], options: CheckOp
     if (readsStdin) stdinTaken = true;
     return checkOne(input, readsStdin, options, files);
   };
-  // One pass over the inputs (a batch's list may be packed, and is read as it goes): synchronously while the
+  // The inputs are read once in order (a batch's list may be packed: see PackedStrings), synchronously while the
   // file system answers at once...
   const iterator = inputs[Symbol.iterator]();
   let taken = 0;
-  let slowInARow = options.threadPool ? SLOW_CHECKS : 0;
+  let overlap = options.threadPool ?? false;
+  let windowChecks = 0;
+  let windowSlow = 0;
   let sliceStart = performance.now();
-  while (slowInARow < SLOW_CHECKS) {
+  while (!overlap) {
     const next = iterator.next();
     if (next.done) return { jobs, problems };
+    const input = next.value;
     taken++;
     const started = performance.now();
-    const checked = check(next.value, 'sync');
-    add(next.value, checked instanceof Promise ? await checked : checked);
+    const checked = check(input, 'sync');
+    add(input, checked instanceof Promise ? await checked : checked);
     const now = performance.now();
-    // Standard input is read as it comes: its time says nothing of the file system.
-    if (!(checked instanceof Promise)) slowInARow = now - started > SLOW_CHECK_MS ? slowInARow + 1 : 0;
+    // Only file checks tell of the file system (standard input is read as it comes; a URL is not looked up).
+    if (input !== '-' && !isUrlInput(input)) {
+      if (now - started > SLOW_CHECK_MS) windowSlow++;
+      if (++windowChecks === CHECK_WINDOW) {
+        overlap = windowSlow > CHECK_WINDOW / 2;
+        windowChecks = windowSlow = 0;
+      }
+    }
     if (now - sliceStart > SLICE_MS || taken % SLICE_INPUTS === 0) {
       await new Promise((resolveTurn) => setImmediate(resolveTurn));
       sliceStart = performance.now();
     }
   }
   // ...then the rest overlapped. Those end in any order: sizes by position (NaN for an input that is not a
-  // checked file), the rest aside, then added in order.
+  // checked file), the rest aside, then added in order (each of these inputs read again from the list).
   const rest = inputs.length - taken;
   const sizes = new Float64Array(rest).fill(Number.NaN);
   const others = new Map<number, UploadJob | string>();
@@ -164,7 +174,7 @@ export function checkUrl(input: string): UploadJob | string {
   return { input, kind: 'url', payload: { kind: 'url', url: url.href } };
 }
 
-/** The size of a file fit to upload, or the reason it is not: synchronously (see SLOW_CHECK_MS). */
+/** The size of a file fit to upload, or the reason it is not: synchronously (see CHECK_WINDOW). */
 function checkFileSync(input: string, options: CheckOptions): number | string {
   const path = resolve(options.cwd ?? process.cwd(), input);
   const verdict = statVerdict(input, outcome(() => statSync(path)), options.maxSize);

@@ -81,18 +81,61 @@ describe('checkInputs', () => {
     expect(turns).toBeGreaterThan(0);
   });
 
-  it('checks the rest through the thread pool, in order, after three slow checks in a row (a remote file system)', async () => {
-    // Every check seems to take 5 ms: after three, no check is timed any more, since the rest run asynchronously.
+  it('checks the rest through the thread pool, in order, once most file checks are slow (a network share)', async () => {
+    // Files (some missing), URLs and standard input mixed, every name distinct, so that an input put in the wrong
+    // place shows. '-' comes once in the synchronous part and once in the rest.
+    mkdirSync(join(dir, 'mixed'), { recursive: true });
+    const names = Array.from({ length: 150 }, (_, i) => {
+      if (i === 4 || i === 100) return '-';
+      if (i % 3 === 0) return `mixed/gone-${i}.bin`;
+      if (i % 3 === 1) {
+        writeFileSync(join(dir, 'mixed', `f-${i}.bin`), 'x'.repeat((i % 7) + 1));
+        return `mixed/f-${i}.bin`;
+      }
+      return `https://example.com/${i}.bin`;
+    });
+    // Every check seems to take 5 ms: after 16 file checks the rest go through the pool, where none is timed.
     let clock = 0;
     const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 5));
     try {
-      const names = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? 'missing.bin' : i % 3 === 1 ? 'ok.bin' : 'https://example.com/a.bin'));
-      const { jobs, problems } = await check(names);
-      expect(now.mock.calls.length).toBeLessThan(15);
-      expect(jobs.map((job) => job.input)).toEqual(names.filter((name) => name !== 'missing.bin'));
-      expect(jobs.filter((job) => job.kind === 'file').every((job) => job.bytes === 8)).toBe(true);
-      expect(problems).toHaveLength(100);
-      expect(problems.every((problem) => problem.input === 'missing.bin' && problem.reason === 'no such file or directory')).toBe(true);
+      const { jobs, problems } = await check(names, Readable.from([Buffer.from('sdk')]));
+      // 16 file checks come within the first 26 inputs; each input timed at most three times.
+      expect(now.mock.calls.length).toBeLessThanOrEqual(1 + 3 * 26);
+      const uploadable = names.filter((name, i) => !name.includes('gone') && i !== 100);
+      expect(jobs.map((job) => job.input)).toEqual(uploadable);
+      expect(jobs.map((job) => job.bytes)).toEqual(
+        uploadable.map((name) => (name === '-' ? 3 : name.startsWith('mixed/') ? (Number(/f-(\d+)/.exec(name)?.[1]) % 7) + 1 : undefined)),
+      );
+      expect(problems).toEqual(
+        names.flatMap((name, i) =>
+          name.includes('gone')
+            ? [{ input: name, reason: 'no such file or directory' }]
+            : i === 100
+              ? [{ input: '-', reason: "'-' (standard input) is given more than once" }]
+              : [],
+        ),
+      );
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  it('stays synchronous when a few file checks are slow (a garbage collection)', async () => {
+    // The clock is read once to start, then before and after each check: every fourth file check seems to take
+    // 1 ms, never more than half of a window, so every check runs synchronously (and is timed).
+    const names = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 'ok.bin' : `https://example.com/${i}`));
+    let calls = 0;
+    let late = 0;
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => {
+      calls++;
+      const input = (calls - 3) / 2;
+      if (calls >= 3 && Number.isInteger(input) && input % 8 === 0) late += 1;
+      return calls * 0.001 + late;
+    });
+    try {
+      const { jobs } = await check(names);
+      expect(jobs).toHaveLength(60);
+      expect(now.mock.calls.length).toBe(1 + 2 * 60);
     } finally {
       now.mockRestore();
     }
