@@ -82,7 +82,8 @@ export async function uploadStream(
   options: RunOptions & { readonly cwd?: string; readonly maxSizeBytes?: number },
   hooks: UploadHooks = {},
 ): Promise<void> {
-  // One at a time as they come: through the thread pool, so that a stalled network share stops no upload.
+  // One at a time as they come: through the thread pool, so that a stalled network share holds back new uploads
+  // only, not those in flight nor the service's signals.
   const check = { maxSize: options.maxSizeBytes ?? MAX_SIZE_BYTES, cwd: options.cwd, threadPool: true };
   async function* jobs(): AsyncGenerator<UploadJob> {
     for await (const input of inputs) {

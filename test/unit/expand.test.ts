@@ -58,9 +58,19 @@ describe('directories', () => {
     ['tree/', 'tree/x.bin'],
     ['./tree', 'tree/x.bin'],
     ['tree/../tree', 'tree/x.bin'],
+    ['tree/sub/..', 'tree/x.bin'],
   ])('prefixes walked files with the argument as spelled: %s', async (arg, expected) => {
-    files('tree/x.bin');
+    files('tree/x.bin', 'tree/sub/.hidden');
     expect((await expand([arg])).inputs).toEqual([expected]);
+  });
+
+  it.each([
+    ['.', 'x.bin'],
+    ['sub/..', 'x.bin'],
+    ['./', 'x.bin'],
+  ])('gives walked files with no prefix for the current directory, however spelled: %s', async (arg, expected) => {
+    files('tree/x.bin', 'tree/sub/.hidden');
+    expect((await expand([arg], { cwd: join(dir, 'tree') })).inputs).toEqual([expected]);
   });
 
   it('keeps an absolute directory absolute', async () => {
