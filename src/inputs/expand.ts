@@ -1,8 +1,8 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { describeFsError, type InputProblem, isUrlInput } from './check.js';
-import { caseInsensitiveNames, decodeText, isDesktopClutter, portablePattern } from './portable.js';
+import { caseInsensitiveNames, decodeText, folderSpelling, isDesktopClutter, portablePattern } from './portable.js';
 import { PackedStrings } from './packed.js';
 import { inShard, type Shard } from './shard.js';
 import { compareBytewise, walkDirectory } from './walk.js';
@@ -116,13 +116,9 @@ async function expandDirectory(expansion: Expansion, directory: string): Promise
     expansion.problems.push({ input: path === '' ? directory : join(directory, path), reason });
   }
   const kept = walk.files.filter((file) => expansion.keep(file) && !isDesktopClutter(basename(file)));
-  // Found files are spelt with the folder's separator: `captures/a.bin` for `captures/`, also on Windows,
-  // where `captures\` gives `captures\a.bin`.
-  const under = process.platform === 'win32' && !directory.includes('\\') ? posix.join : join;
-  // The folder is joined once, then the walk's paths (normal already, `/`-separated) are put after it: a join
-  // for each file normalizes the folder again, some 10 µs a file when a batch starts (1,000 files: 8–11 ms).
-  const folder = under(directory, '_').slice(0, -1);
-  const separator = under === join ? sep : '/';
+  // The folder is joined once, then the walk's paths are put after it: a join for each file normalizes the
+  // folder again, some 10 µs a file when a batch starts (1,000 files: 8–11 ms).
+  const { folder, separator } = folderSpelling(directory);
   for (const file of kept) expansion.inputs.push(folder + (separator === '/' ? file : file.replaceAll('/', separator)));
   // An unreadable directory is already explained by its own problem.
   if (kept.length === 0 && walk.unreadable.length === 0) {

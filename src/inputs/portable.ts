@@ -1,3 +1,5 @@
+import { posix, win32 } from 'node:path';
+
 /**
  * What differs between the systems linkface runs on, for inputs: path separators in patterns, case in
  * names, the encodings of lists written by Windows tools, and files the desktop puts in folders. Each takes
@@ -42,3 +44,18 @@ export function isDesktopClutter(name: string): boolean {
 }
 
 const DESKTOP_FILES = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini', 'icon\r']);
+
+/**
+ * How the files found in a walked folder are spelt: the folder as given, normalized once, then each file's path
+ * after it (a walk gives `/`-separated paths) with `separator` between its parts. The folder's own separator is
+ * kept: `captures/a.bin` for `captures/`, also on Windows, where `captures\` gives `captures\a.bin`. A
+ * drive-relative folder on Windows (`C:`, `C:captures`: that drive's current folder) is joined the Windows way,
+ * `C:a.bin`; joined with `/` it would become `C:/a.bin`, the drive's root.
+ */
+export function folderSpelling(directory: string, platform: NodeJS.Platform = process.platform): { folder: string; separator: string } {
+  const windows = platform === 'win32' && (directory.includes('\\') || /^[a-z]:(?![\\/])/i.test(directory));
+  const path = windows ? win32 : posix;
+  // Joined, a bare `C:` would gain a separator (`C:\_`): `C:.` is the same folder, and joins as `C:_`.
+  const base = windows && /^[a-z]:$/i.test(directory) ? `${directory}.` : directory;
+  return { folder: path.join(base, '_').slice(0, -1), separator: path.sep };
+}

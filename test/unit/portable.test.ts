@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveUserPath, userHome } from '../../src/config/paths.js';
-import { caseInsensitiveNames, decodeText, isDesktopClutter, portablePattern } from '../../src/inputs/portable.js';
+import { caseInsensitiveNames, decodeText, folderSpelling, isDesktopClutter, portablePattern } from '../../src/inputs/portable.js';
 import { inShard, shardKey } from '../../src/inputs/shard.js';
 import { shownName } from '../../src/untrusted.js';
 
@@ -67,6 +67,33 @@ describe('list files in the encodings Windows tools write', () => {
     ['UTF-8', Buffer.from(list)],
   ])('%s', (_name, bytes) => {
     expect(decodeText(bytes)).toBe(list);
+  });
+});
+
+describe('files found in a folder, spelt after it', () => {
+  const spelt = (directory: string, platform: NodeJS.Platform, file = 'sub/a.bin') => {
+    const { folder, separator } = folderSpelling(directory, platform);
+    return folder + file.replaceAll('/', separator);
+  };
+
+  it.each<[NodeJS.Platform, string, string]>([
+    ['linux', 'captures', 'captures/sub/a.bin'],
+    ['linux', 'captures/', 'captures/sub/a.bin'],
+    ['linux', './captures', 'captures/sub/a.bin'],
+    ['linux', 'captures/x/..', 'captures/sub/a.bin'],
+    ['linux', '.', 'sub/a.bin'],
+    ['linux', '/', '/sub/a.bin'],
+    ['darwin', '..', '../sub/a.bin'],
+    ['darwin', 'C:', 'C:/sub/a.bin'],
+    ['win32', 'captures', 'captures/sub/a.bin'],
+    ['win32', 'captures\\', 'captures\\sub\\a.bin'],
+    ['win32', 'C:/captures', 'C:/captures/sub/a.bin'],
+    ['win32', 'C:\\captures', 'C:\\captures\\sub\\a.bin'],
+    // A drive's current folder, not its root (C:/sub/a.bin).
+    ['win32', 'C:', 'C:sub\\a.bin'],
+    ['win32', 'c:captures', 'c:captures\\sub\\a.bin'],
+  ])('on %s: %s', (platform, directory, expected) => {
+    expect(spelt(directory, platform)).toBe(expected);
   });
 });
 
