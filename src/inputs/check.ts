@@ -97,10 +97,12 @@ export async function checkInputList(inputs: readonly string[], options: CheckOp
   };
   // Inputs are taken in order, so the first '-' taken is the first given: it alone reads standard input.
   let stdinTaken = false;
-  const check = (input: string, files: 'sync' | 'async') => {
-    const readsStdin = input === '-' && !stdinTaken;
-    if (readsStdin) stdinTaken = true;
-    return checkOne(input, readsStdin, options, files);
+  /** Standard input's or a URL's job, or the reason it cannot be used; files are checked apart. */
+  const checkOther = (input: string): Promise<UploadJob | string> | UploadJob | string => {
+    if (input !== '-') return checkUrl(input);
+    if (stdinTaken) return "'-' (standard input) is given more than once";
+    stdinTaken = true;
+    return checkStdin(options);
   };
   // The inputs are read once in order (a batch's list may be packed: see PackedStrings), synchronously while the
   // file system answers at once...
@@ -115,12 +117,13 @@ export async function checkInputList(inputs: readonly string[], options: CheckOp
     if (next.done) return { jobs, problems };
     const input = next.value;
     taken++;
+    const file = isFileInput(input);
     const started = performance.now();
-    const checked = check(input, 'sync');
+    const checked = file ? checkFileSync(input, options) : checkOther(input);
     add(input, checked instanceof Promise ? await checked : checked);
     const now = performance.now();
     // Only file checks tell of the file system (standard input is read as it comes; a URL is not looked up).
-    if (input !== '-' && !isUrlInput(input)) {
+    if (file) {
       if (now - started > SLOW_CHECK_MS) windowSlow++;
       if (++windowChecks === CHECK_WINDOW) {
         overlap = windowSlow > CHECK_WINDOW / 2;
@@ -138,7 +141,7 @@ export async function checkInputList(inputs: readonly string[], options: CheckOp
   const sizes = new Float64Array(rest).fill(Number.NaN);
   const others = new Map<number, UploadJob | string>();
   await forEachConcurrently({ [Symbol.iterator]: () => iterator }, CHECK_CONCURRENCY, async (input, index) => {
-    const checked = await check(input, 'async');
+    const checked = await (isFileInput(input) ? checkFile(input, options) : checkOther(input));
     if (typeof checked === 'number') sizes[index] = checked;
     else others.set(index, checked);
   });
@@ -150,11 +153,9 @@ export async function checkInputList(inputs: readonly string[], options: CheckOp
   return { jobs, problems };
 }
 
-/** A file's size once checked, a URL's or standard input's job, or the reason the input cannot be used. */
-function checkOne(input: string, readsStdin: boolean, options: CheckOptions, files: 'sync' | 'async'): Promise<Checked> | Checked {
-  if (input === '-') return readsStdin ? checkStdin(options) : "'-' (standard input) is given more than once";
-  if (isUrlInput(input)) return checkUrl(input);
-  return files === 'sync' ? checkFileSync(input, options) : checkFile(input, options);
+/** An input that names a file (not `-`, not a URL). */
+function isFileInput(input: string): boolean {
+  return input !== '-' && !isUrlInput(input);
 }
 
 /** A URL input, percent-encoded as UTF-8 (the server downloads it); or the reason it cannot be used. */
