@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { createDispatcher, sendRequest } from './dispatcher.js';
+import { createDispatcher, exchangeWhole } from './dispatcher.js';
 import { errorChain, UsageError } from '../errors.js';
 import { UPLOAD_PATH } from './contract.js';
 import { VERSION } from '../version.js';
@@ -9,7 +9,6 @@ import { interpretNetworkError, timeoutOutcome } from './network.js';
 import { interpretAnswer } from './response.js';
 import type { AttemptOutcome, UploadPayload } from './types.js';
 import { type Redact, redactorFor } from '../untrusted.js';
-import { readAtMost } from '../read.js';
 
 /** No answer of this API comes near this size; a larger body is not read (a misconfigured endpoint, say). */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -110,23 +109,26 @@ export class EndpointClient {
     else signal?.addEventListener('abort', cancel, { once: true });
     const combined = abandon.signal;
     try {
-      const request = sendRequest(this.dispatcher, {
-        origin: this.origin,
-        path: this.path,
-        method: 'POST',
-        body: bodyFor(form.body()),
-        headers: {
-          'user-agent': USER_AGENT,
-          accept: 'application/json',
-          'content-type': form.contentType,
-          'content-length': String(form.contentLength),
+      const response = await exchangeWhole(
+        this.dispatcher,
+        {
+          origin: this.origin,
+          path: this.path,
+          method: 'POST',
+          body: bodyFor(form.body()),
+          headers: {
+            'user-agent': USER_AGENT,
+            accept: 'application/json',
+            'content-type': form.contentType,
+            'content-length': String(form.contentLength),
+          },
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
         },
-        signal: combined,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      const response = await untilAborted(combined, request);
-      const text = (await readAtMost(response.body, MAX_ANSWER_BYTES))?.toString('utf8');
+        combined,
+        MAX_ANSWER_BYTES,
+      );
+      const text = response.body?.toString('utf8');
       const serverDate = header(response.headers.date);
       const outcome = interpretAnswer(
         {
@@ -211,30 +213,6 @@ export function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-
-/**
- * undici applies an abort to a request only once it has a connection, so a request still waiting for one
- * (a proxy that never answers its CONNECT, an address that drops packets) would outlive the per-attempt
- * timeout. The attempt ends at the abort regardless; undici fails the request itself later.
- */
-function untilAborted<T extends { body: { destroy(): unknown } }>(signal: AbortSignal, request: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    request.then(
-      (response) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) response.body.destroy();
-        else resolve(response);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * The request body as undici takes it: chunks already in memory as they are (undici writes them to the socket

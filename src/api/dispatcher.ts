@@ -24,6 +24,87 @@ export function sendRequest(dispatcher: Dispatcher, options: Dispatcher.RequestO
   return api.request.call(dispatcher, options);
 }
 
+/** An answer read whole: status, headers (lower-case names), and the body unless it passed the limit. */
+export interface WholeAnswer {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | undefined>;
+  /** Undefined when the body grew past the limit (it is not read further: the connection is dropped). */
+  readonly body: Buffer | undefined;
+}
+
+/**
+ * One request through `dispatcher.dispatch`, its answer collected in memory up to `maxBytes`. For short answers
+ * this does what `sendRequest` plus reading its body does, without the stream, promise and listeners that
+ * undici's `request` makes for a body of any size.
+ *
+ * Settles at once when `signal` aborts, connection or not: undici applies an abort to a request only once it
+ * has a connection, so a request still waiting for one (a proxy that never answers its CONNECT, an address that
+ * drops packets, every socket busy) would outlive the per-attempt timeout. undici ends the request itself later.
+ */
+export function exchangeWhole(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<WholeAnswer> {
+  return new Promise((resolve, reject) => {
+    let abortRequest: ((reason?: Error) => void) | undefined;
+    let settled = false;
+    let statusCode = 0;
+    const headers: Record<string, string | undefined> = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: unknown, body?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve({ statusCode, headers, body });
+      else reject(error);
+    };
+    const onAbort = () => {
+      abortRequest?.(signal.reason as Error);
+      finish(signal.reason);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const handler = {
+      onConnect(abort) {
+        abortRequest = abort;
+        if (settled) abort(signal.reason as Error);
+      },
+      onHeaders(status, rawHeaders) {
+        statusCode = status;
+        for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+          const name = String(rawHeaders[i]).toLowerCase();
+          if (headers[name] === undefined) headers[name] = String(rawHeaders[i + 1]);
+        }
+        return true;
+      },
+      onData(chunk) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          finish(undefined, undefined); // first: the abort below reports its error to onError at once
+          abortRequest?.(new Error('the answer is larger than any this API sends'));
+          return false;
+        }
+        chunks.push(chunk);
+        return true;
+      },
+      onComplete() {
+        finish(undefined, Buffer.concat(chunks, size));
+      },
+      onError(error) {
+        finish(error);
+      },
+    } as Dispatcher.DispatchHandler;
+    try {
+      dispatcher.dispatch(options, handler);
+    } catch (error) {
+      finish(error);
+    }
+  });
+}
+
 /**
  * The pool to the proxy itself, as undici's proxy agent makes it by default, with the one method of undici's
  * index the agent calls on it: `connect`, which opens a CONNECT tunnel.
